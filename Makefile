@@ -1,0 +1,34 @@
+# One virtual environment for everything; every target installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install dev test lint typecheck sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet .
+
+dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+## make sample: install and classify the sample log shipped in examples/
+sample: install
+	$(BIN)/kling-errors classify examples/sample.log --format text
+
+## make test: install, lint, type-check and run the test suite
+test: dev lint typecheck
+	$(BIN)/python -m pytest
+
+lint: dev
+	$(BIN)/ruff check kling_errors tests
+	$(BIN)/ruff format --check kling_errors tests
+
+typecheck: dev
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
