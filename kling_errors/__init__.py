@@ -1,0 +1,47 @@
+"""kling-errors: explain failed Kling AI API calls — cause, fix, and whether to retry.
+
+    >>> from kling_errors import classify
+    >>> d = classify({"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit"}})
+    >>> d.category, d.retryable
+    ('concurrency_limit', True)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._engine import Engine, classify, raise_for_error
+from ._exceptions import InputError, KlingAPIError, KlingErrorsError, Problem, RuleError
+from ._models import (
+    CATEGORIES,
+    Diagnosis,
+    Event,
+    Fix,
+    Location,
+    RetryAdvice,
+    RetryPolicy,
+    Rule,
+)
+from ._rules import RuleSet, load_rules
+
+__all__ = [
+    "CATEGORIES",
+    "Diagnosis",
+    "Engine",
+    "Event",
+    "Fix",
+    "InputError",
+    "KlingAPIError",
+    "KlingErrorsError",
+    "Location",
+    "Problem",
+    "RetryAdvice",
+    "RetryPolicy",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "__version__",
+    "classify",
+    "load_rules",
+    "raise_for_error",
+]

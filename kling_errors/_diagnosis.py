@@ -1,0 +1,129 @@
+"""Building the answer: an Event and its winning rule -> a Diagnosis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._event import Verdict
+from ._match import Candidate
+from ._models import Diagnosis, Event, Location, RetryAdvice, Rule
+from ._render import Remediation
+
+DEFAULT_REMEDIATION = (
+    "{{ rule.summary or rule.title }}"
+    "{% if delay is not none %} Retry {% if delay %}in {{ delay | seconds }}{% else %}now{% endif %}"
+    "{% if rule.strategy == 'resign_token' %} with a freshly signed token{% endif %}."
+    "{% elif rule.retryable is false %} Do not retry unchanged: {{ rule.first_fix }}"
+    "{% else %} {{ rule.first_fix }}{% endif %}"
+)
+
+UNMATCHED_REMEDIATION = (
+    "No rule explains this record. If it is a Kling error, teach kling-errors with a rule "
+    "of your own (README: Writing rules) and load it with --rules DIR."
+)
+
+
+class DiagnosisBuilder:
+    """Turns matches into Diagnoses; holds one compiled template per rule."""
+
+    def __init__(self) -> None:
+        self._templates: dict[str, Remediation] = {}
+        self._default = Remediation(DEFAULT_REMEDIATION)
+
+    def _template(self, rule: Rule) -> Remediation:
+        if rule.remediation is None:
+            return self._default
+        template = self._templates.get(rule.id)
+        if template is None:
+            template = self._templates[rule.id] = Remediation(rule.remediation)
+        return template
+
+    def matched(
+        self, index: int, location: Location | None, event: Event, candidate: Candidate
+    ) -> Diagnosis:
+        rule = candidate.rule
+        advice = retry_advice(rule, event)
+        context: dict[str, Any] = event.template_fields()
+        context["headers"] = dict(event.headers)
+        context["delay"] = advice.delay_seconds
+        context["rule"] = {
+            "id": rule.id,
+            "title": rule.title,
+            "summary": rule.summary,
+            "category": rule.category,
+            "retryable": rule.retryable,
+            "strategy": rule.retry.strategy,
+            "first_fix": rule.fixes[0].step,
+        }
+        return Diagnosis(
+            index=index,
+            outcome="matched",
+            rule=rule.id,
+            category=rule.category,
+            retryable=rule.retryable,
+            severity=rule.severity,
+            service_code=event.service_code,
+            http_status=event.http_status,
+            title=rule.title,
+            message=event.message,
+            causes=rule.causes,
+            fixes=rule.fixes,
+            remediation=self._template(rule).render(context),
+            retry=advice,
+            request_id=event.request_id,
+            task_id=event.task_id,
+            gateway=event.gateway,
+            source=rule.source.kind,
+            location=location,
+            event=event,
+        )
+
+
+def retry_advice(rule: Rule, event: Event) -> RetryAdvice:
+    policy = rule.retry
+    delay = None if rule.retryable is False else policy.delay(1, event.retry_after)
+    return RetryAdvice(
+        retryable=rule.retryable,
+        strategy=policy.strategy,
+        delay_seconds=delay,
+        max_attempts=policy.max_attempts,
+        max_delay=policy.max_delay,
+        honour_retry_after=policy.honour_retry_after,
+    )
+
+
+def unmatched(index: int, location: Location | None, event: Event) -> Diagnosis:
+    return Diagnosis(
+        index=index,
+        outcome="unmatched",
+        service_code=event.service_code,
+        http_status=event.http_status,
+        message=event.message,
+        remediation=UNMATCHED_REMEDIATION,
+        request_id=event.request_id,
+        task_id=event.task_id,
+        gateway=event.gateway,
+        location=location,
+        event=event,
+    )
+
+
+def from_verdict(index: int, location: Location | None, verdict: Verdict) -> Diagnosis:
+    event = verdict.event
+    return Diagnosis(
+        index=index,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        service_code=event.service_code if event else None,
+        http_status=event.http_status if event else None,
+        message=event.message if event else None,
+        request_id=event.request_id if event else None,
+        task_id=event.task_id if event else None,
+        gateway=event.gateway if event else None,
+        location=location,
+        event=event,
+    )
+
+
+def unreadable(index: int, location: Location | None, reason: str) -> Diagnosis:
+    return Diagnosis(index=index, outcome="unreadable", reason=reason, location=location)

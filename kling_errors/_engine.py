@@ -1,0 +1,142 @@
+"""The engine: rules loaded once, records classified many times.
+
+    input record ──to_event──▶ Event ──Matcher──▶ Candidate ──DiagnosisBuilder──▶ Diagnosis
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
+from ._event import Verdict, to_event
+from ._exceptions import KlingAPIError
+from ._input import RawRecord
+from ._match import Candidate, Matcher
+from ._models import Diagnosis, Location, Rule
+from ._rules import RuleSet, load_rules
+
+
+class Engine:
+    """Load rules once, then classify any number of records.
+
+    >>> engine = Engine()
+    >>> engine.classify({"status": 429, "body": {"code": 1102}}).category
+    'quota_billing'
+    """
+
+    def __init__(
+        self,
+        rules: RuleSet | None = None,
+        *,
+        rule_paths: Iterable[str | Path] = (),
+        builtin: bool = True,
+    ) -> None:
+        self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
+        self._matcher = Matcher(self.rules.rules)
+        self._builder = DiagnosisBuilder()
+
+    def classify(
+        self, record: Any, *, index: int = 0, location: Location | None = None
+    ) -> Diagnosis:
+        """Diagnose one record: a dict (response, body, task, log object) or a string."""
+        event = to_event(record)
+        if isinstance(event, Verdict):
+            return from_verdict(index, location, event)
+        candidate = self._matcher.best(event)
+        if candidate is None:
+            return unmatched(index, location, event)
+        return self._builder.matched(index, location, event, candidate)
+
+    def classify_records(self, records: Iterable[RawRecord]) -> Iterator[Diagnosis]:
+        """One Diagnosis per raw record, in order, whatever the record holds."""
+        for index, raw in enumerate(records):
+            if raw.unreadable is not None:
+                yield unreadable(index, raw.location, raw.unreadable)
+            else:
+                yield self.classify(raw.value, index=index, location=raw.location)
+
+    def candidates(self, record: Any) -> list[Candidate]:
+        """Every rule that matches the record, best first (what `--why` shows)."""
+        event = to_event(record)
+        if isinstance(event, Verdict):
+            return []
+        return self._matcher.candidates(event)
+
+    def explain(self, query: str) -> list[Rule]:
+        """Rules for a service code (1303), an HTTP status (429) or a rule id."""
+        query = query.strip()
+        if query.isdigit():
+            number = int(query)
+            by_code = [r for r in self.rules if any(number in (c.service_code or ()) for c in r.match)]
+            if by_code or number >= 1000:
+                return by_code
+            exact = [
+                r
+                for r in self.rules
+                if any(c.http_status and c.http_status.precision > 1 and number in c.http_status for c in r.match)
+            ]
+            return exact or [
+                r for r in self.rules if any(c.http_status and number in c.http_status for c in r.match)
+            ]
+        rule = self.rules.get(query)
+        return [rule] if rule else []
+
+
+_default_engine: Engine | None = None
+
+
+def default_engine() -> Engine:
+    global _default_engine  # noqa: PLW0603 - a lazily built, process-wide default
+    if _default_engine is None:
+        _default_engine = Engine()
+    return _default_engine
+
+
+def classify(record: Any) -> Diagnosis:
+    """Diagnose one record with the built-in rules."""
+    return default_engine().classify(record)
+
+
+def _response_record(response: Any) -> Any:
+    """A requests/httpx/aiohttp-like response as a record; dicts and strings pass through."""
+    if isinstance(response, dict | str):
+        return response
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    headers = dict(getattr(response, "headers", {}) or {})
+    try:
+        body: Any = response.text
+        if callable(body):  # aiohttp: text() is a coroutine function; use what was read
+            body = None
+    except Exception:  # noqa: BLE001 - a streamed/closed body must not hide the status
+        body = None
+    record: dict[str, Any] = {"status": status, "headers": headers, "body": body}
+    url = getattr(response, "url", None)
+    if url is not None:
+        record["url"] = str(url)
+    request = getattr(response, "request", None)
+    method = getattr(request, "method", None)
+    if isinstance(method, str):
+        record["method"] = method
+    return record
+
+
+def raise_for_error(response: Any, *, engine: Engine | None = None) -> Any:
+    """Raise KlingAPIError if the response is a Kling error (a failed task included).
+
+    Returns the parsed JSON body (or the record itself) when it is not an error, so
+    ``data = raise_for_error(resp)["data"]`` reads naturally.
+    """
+    record = _response_record(response)
+    diagnosis = (engine or default_engine()).classify(record)
+    if diagnosis.is_error:
+        raise KlingAPIError(diagnosis)
+    body = record.get("body") if isinstance(record, dict) and "status" in record else record
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body

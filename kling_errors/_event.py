@@ -1,0 +1,557 @@
+"""Normalizing: any logged record -> one Event (or a verdict: not an error / unreadable).
+
+Shapes understood (see README "Inputs"): response objects (status/status_code/http_status +
+headers + body), HAR entries, bare Kling bodies, task objects and callbacks, structured log
+objects (http_status/kling_code/kling_message...), gateway bodies (fal, PiAPI, Kie,
+Replicate, OpenAI-style aggregators) and raw strings: log lines with embedded JSON or dict
+reprs, truncated JSON, exception messages, HTML error pages.
+
+Precedence: the body's service code beats the HTTP status; a failed task inside a
+``code: 0`` / ``SUCCEED`` envelope is a failure and its ``task_status_msg`` is the message.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from ._models import Event
+from ._redact import SECRET_HEADERS, SECURE, redact
+
+MAX_DEPTH = 8
+MAX_TEXT = 16_384  # characters of a record searched by `text` conditions
+MAX_MESSAGE = 1_000
+MAX_EMBEDDED_SCAN = 12  # '{' positions tried when looking for JSON inside a line
+
+KLING_CODE_RANGES = ((1000, 1999), (5000, 5999))
+
+FAILED_STATUSES = frozenset(["failed", "fail", "failure", "error", "errored"])
+CANCELED_STATUSES = frozenset(["canceled", "cancelled", "aborted"])
+FINE_STATUSES = frozenset(
+    [
+        "submitted", "processing", "succeed", "succeeded", "success", "successful",
+        "completed", "complete", "pending", "queued", "queuing", "in_queue", "waiting",
+        "starting", "running", "generating", "staged", "in_progress", "created",
+    ]
+)  # fmt: skip
+
+_STATUS_KEYS = ("status_code", "http_status", "statusCode", "httpStatus", "http_code", "status")
+_CODE_KEYS = ("code", "service_code", "kling_code", "error_code", "errorCode", "err_code")
+_MESSAGE_KEYS = (
+    "message", "kling_message", "error_message", "errorMessage", "msg", "err_msg",
+    "errmsg", "error_msg", "reason", "title",
+)  # fmt: skip
+_TASK_MESSAGE_KEYS = ("task_status_msg", "failMsg", "fail_msg", "failure_reason", "raw_message")
+_REQUEST_ID_KEYS = ("request_id", "requestId", "x-request-id", "x_request_id")
+_TASK_ID_KEYS = ("task_id", "taskId", "prediction_id")
+_TASK_STATUS_KEYS = ("task_status", "state")
+_NESTED_KEYS = (
+    "body", "response", "error", "err", "data", "detail", "result", "exception",
+    "json", "payload", "response_body", "responseBody", "content", "text", "raw",
+    "response_text", "task", "errors", "cause",
+)  # fmt: skip
+_LEVEL_KEYS = ("level", "levelname", "severity", "log_level")
+_INFO_LEVELS = frozenset(["debug", "info", "notice", "trace", "information", "verbose"])
+
+_GATEWAY_HOSTS = (
+    (re.compile(r"(?:^|\.)fal\.(?:run|ai|media)$"), "fal"),
+    (re.compile(r"(?:^|\.)piapi\.ai$"), "piapi"),
+    (re.compile(r"(?:^|\.)kie\.ai$"), "kie"),
+    (re.compile(r"(?:^|\.)replicate\.(?:com|delivery)$"), "replicate"),
+)
+GATEWAYS = frozenset(["fal", "piapi", "kie", "replicate", "aggregator"])
+_REPLICATE_STATUSES = frozenset(["starting", "processing", "succeeded", "failed", "canceled"])
+
+# HTTP status spelled in free text by common clients and log formats.
+_STATUS_IN_TEXT = (
+    re.compile(r"(?:Client|Server) error '([1-5]\d\d)\b"),  # httpx
+    re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b"),  # requests
+    re.compile(r"ClientResponseError: ([1-5]\d\d),"),  # aiohttp
+    re.compile(r"\bHTTP(?: Error|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b"),  # HTTP 429, HTTP/1.1 429
+    re.compile(
+        r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"
+    ),  # status=429, "status": 429, status code 429
+    re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)"),  # Kling API error: 400 - {...}
+    re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|[A-Z][a-z]+ [A-Z])"),  # "400 {...}", "502 Bad Gateway"
+    re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
+)
+_CODE_IN_TEXT = re.compile(
+    r"(?i)(?:\"code\"|'code'|\bcode|错误码|业务码)[\"']?\s*[:=：]?\s*[\"']?(\d{4})\b"
+)
+_SALVAGE = {
+    "message": re.compile(r"[\"'](?:message|msg)[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
+    "request_id": re.compile(r"[\"']request_id[\"']\s*:\s*[\"']([\w-]{4,80})"),
+    "task_status_msg": re.compile(r"[\"']task_status_msg[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
+    "task_status": re.compile(r"[\"']task_status[\"']\s*:\s*[\"'](\w+)"),
+}  # fmt: skip
+_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?::\d+)?(/[^\s'\"<>?#]*)?")
+_TASK_PATH = re.compile(r"/v1/(?:videos|images)/[\w-]+/(\d{6,})")
+_HTML = re.compile(r"(?is)^\s*(?:<!doctype html|<html|<head|<body)")
+_HTML_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
+_HTML_TAGS = re.compile(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>")
+_LEADING_LEVEL = re.compile(
+    r"(?i)^[^a-z]{0,40}(?:\S+\s+){0,3}?[\[\(]?\b(DEBUG|INFO|NOTICE|TRACE)\b[\]\):]?"
+)
+_ERROR_WORDS = re.compile(
+    r"(?i)error|exception|fail|timeout|timed out|refused|reset|denied|invalid|unable|cannot"
+    r"|can't|could not|forbidden|unauthori[sz]ed|too many|exceed|not found|unavailable|abort"
+    r"|violat|reject|blocked|expired|insufficient|错误|失败|异常|超时|无效|非法|失效|欠费|拒绝|限制"
+)
+_WS = re.compile(r"\s+")
+_LOST_BODY = re.compile(r"(?i)(?:error:?\s*)?\[object Object\]")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A record that is not an error, or cannot be read; ``reason`` says why."""
+
+    outcome: str  # "not_an_error" | "unreadable"
+    reason: str
+    event: Event | None = None
+
+
+def is_kling_code(code: int) -> bool:
+    return any(low <= code <= high for low, high in KLING_CODE_RANGES)
+
+
+@dataclass
+class _Builder:
+    http_status: int | None = None
+    service_code: int | None = None
+    request_id: str | None = None
+    task_id: str | None = None
+    task_status: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None
+    endpoint: str | None = None
+    method: str | None = None
+    gateway: str | None = None
+    gateway_code: str | None = None
+    level: str | None = None
+    messages: list[tuple[int, str]] = field(default_factory=list)
+    task_messages: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    shape: str = ""
+    error_words: bool = False
+
+    def first(self, name: str, value: Any) -> None:
+        if value is not None and getattr(self, name) is None:
+            setattr(self, name, value)
+
+
+def to_event(value: Any) -> Event | Verdict:
+    """Normalize one raw record. Never raises on odd content."""
+    builder = _Builder()
+    try:
+        if isinstance(value, dict):
+            builder.shape = "object"
+            _absorb_mapping(builder, value, 0)
+        elif isinstance(value, str):
+            if not value.strip():
+                return Verdict("unreadable", "empty record")
+            builder.shape = "text"
+            _absorb_text(builder, value, 0, top=True)
+        elif isinstance(value, list):
+            return Verdict("unreadable", "a JSON array inside a record; expected an object")
+        elif value is None:
+            return Verdict("unreadable", "null record")
+        else:
+            return Verdict("unreadable", f"a bare JSON {type(value).__name__}, nothing to go on")
+    except RecursionError:
+        return Verdict("unreadable", "record nested too deeply")
+    return _finish(builder)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _absorb_headers(builder: _Builder, headers: Any) -> None:
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(headers, dict):
+        pairs = list(headers.items())
+    elif isinstance(headers, list):  # HAR: [{"name": ..., "value": ...}]
+        pairs = [(h.get("name"), h.get("value")) for h in headers if isinstance(h, dict)]
+    for name, raw in pairs:
+        if not isinstance(name, str) or raw is None:
+            continue
+        key = name.lower()
+        value = SECURE if key in SECRET_HEADERS else redact(str(raw))
+        builder.headers.setdefault(key, value)
+    if builder.retry_after is None and "retry-after" in builder.headers:
+        builder.retry_after = _retry_after(builder.headers["retry-after"], builder.headers)
+    if any(k.startswith("x-fal-") for k in builder.headers):
+        builder.first("gateway", "fal")
+        builder.first("gateway_code", builder.headers.get("x-fal-error-type"))
+    for key in ("x-request-id", "x-kling-request-id", "request-id"):
+        builder.first("request_id", builder.headers.get(key))
+
+
+def _retry_after(value: str, headers: dict[str, str]) -> float | None:
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        now = parsedate_to_datetime(headers["date"]) if "date" in headers else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if now is None:
+        return None  # an absolute date without the response's Date: cannot tell the wait
+    return max(0.0, (when - now).total_seconds())
+
+
+def _absorb_url(builder: _Builder, url: str) -> None:
+    found = _URL.search(url)
+    if found is None:
+        if url.startswith("/"):
+            builder.first("endpoint", url.split("?", 1)[0])
+        return
+    host, path = found.group(1).lower(), found.group(2) or "/"
+    builder.first("endpoint", path)
+    for pattern, gateway in _GATEWAY_HOSTS:
+        if pattern.search(host):
+            builder.first("gateway", gateway)
+    task = _TASK_PATH.search(path)
+    if task:
+        builder.first("task_id", task.group(1))
+
+
+def _note_code(builder: _Builder, code: int) -> None:
+    """A body ``code``: a Kling service code, or a gateway's own (HTTP-like) code."""
+    if code == 0 or is_kling_code(code):
+        if builder.service_code is None or builder.service_code == 0:
+            builder.service_code = code
+        return
+    builder.first("gateway_code", str(code))
+    if 400 <= code <= 599 and (builder.http_status is None or builder.http_status < 400):
+        builder.http_status = code  # the body's code beats a 200 on the wire
+
+
+def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        return
+    gateway = data.get("gateway")
+    if isinstance(gateway, str) and gateway.lower() in GATEWAYS:
+        builder.first("gateway", gateway.lower())
+    if "headers" in data:
+        _absorb_headers(builder, data["headers"])
+    for key in ("url", "endpoint", "uri", "path"):
+        if isinstance(data.get(key), str):
+            _absorb_url(builder, data[key])
+            break
+    for key in ("request", "config"):  # HAR request, axios error.config
+        request = data.get(key)
+        if isinstance(request, dict):
+            if isinstance(request.get("url"), str):
+                _absorb_url(builder, request["url"])
+            if isinstance(request.get("method"), str):
+                builder.first("method", request["method"].upper())
+    if isinstance(data.get("method"), str) and len(data["method"]) <= 10:
+        builder.first("method", data["method"].upper())
+
+    text_status: str | None = None
+    for key in _STATUS_KEYS:
+        if key not in data:
+            continue
+        status = _int(data[key])
+        if status is not None and 100 <= status <= 599:
+            if builder.http_status is None or builder.http_status < 400 <= status:
+                builder.http_status = status
+        elif isinstance(data[key], str) and key == "status":
+            text_status = data[key].strip().lower()
+    for key in _CODE_KEYS:
+        code = _int(data.get(key))
+        if code is not None:
+            _note_code(builder, code)
+        elif isinstance(data.get(key), str) and data[key]:
+            builder.first("gateway_code", data[key][:80])
+    for key in ("error_type", "failCode", "fail_code"):
+        if data.get(key) not in (None, ""):
+            builder.first("gateway_code", str(data[key])[:80])
+
+    for key in _REQUEST_ID_KEYS:
+        if isinstance(data.get(key), str | int):
+            builder.first("request_id", redact(str(data[key]))[:120])
+    for key in _TASK_ID_KEYS:
+        if isinstance(data.get(key), str | int):
+            builder.first("task_id", str(data[key])[:120])
+    for key in _LEVEL_KEYS:
+        if isinstance(data.get(key), str):
+            builder.first("level", data[key].lower())
+
+    _detect_gateway_shape(builder, data, text_status)
+    task_status = next(
+        (data[k].strip().lower() for k in _TASK_STATUS_KEYS if isinstance(data.get(k), str)),
+        text_status,
+    )
+    if task_status:
+        if builder.task_status is None or task_status in FAILED_STATUSES | CANCELED_STATUSES:
+            builder.task_status = task_status
+        if builder.gateway == "replicate":
+            builder.first("task_id", data.get("id") if isinstance(data.get("id"), str) else None)
+    for key in _TASK_MESSAGE_KEYS:
+        if isinstance(data.get(key), str) and data[key].strip():
+            builder.task_messages.append(data[key].strip())
+
+    for key in _MESSAGE_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip() and not (key == "title" and depth == 0):
+            builder.messages.append((depth, value.strip()))
+            break
+
+    for key in _NESTED_KEYS:
+        nested = data.get(key)
+        if isinstance(nested, dict):
+            _absorb_mapping(builder, nested, depth + 1)
+        elif isinstance(nested, str) and nested.strip():
+            if task_status in FAILED_STATUSES and key in ("error", "detail"):
+                builder.task_messages.append(nested.strip())
+            _absorb_text(builder, nested, depth + 1, top=False)
+        elif isinstance(nested, list) and nested and key in ("detail", "errors", "data"):
+            _absorb_list(builder, nested, depth + 1)
+
+
+def _absorb_list(builder: _Builder, items: list[Any], depth: int) -> None:
+    """fal/pydantic validation details: [{"loc": [...], "msg": ..., "type": ...}, ...]."""
+    parts = []
+    for item in items[:20]:
+        if not isinstance(item, dict):
+            continue
+        msg = item.get("msg") or item.get("message")
+        if isinstance(msg, str):
+            loc = item.get("loc")
+            where = ".".join(str(p) for p in loc) if isinstance(loc, list) else ""
+            parts.append(f"{where}: {msg}" if where else msg)
+        kind = item.get("type")
+        if isinstance(kind, str):
+            builder.first("gateway_code", kind[:80])
+            if "content_policy" in kind:
+                builder.first("gateway", "fal")
+        if isinstance(item.get("url"), str) and "fal.ai" in item["url"]:
+            builder.first("gateway", "fal")
+        if "task_status" in item or "task_id" in item:
+            _absorb_mapping(builder, item, depth)
+            return
+    if parts:
+        builder.messages.append((depth, "; ".join(parts)))
+
+
+def _detect_gateway_shape(builder: _Builder, data: dict[str, Any], status: str | None) -> None:
+    if builder.gateway is not None:
+        return
+    inner = data.get("data")
+    if isinstance(inner, dict) and "task_type" in inner and isinstance(inner.get("error"), dict):
+        builder.gateway = "piapi"
+    elif "msg" in data and "message" not in data and _int(data.get("code")) is not None:
+        code = _int(data.get("code")) or 0
+        if not is_kling_code(code):
+            builder.gateway = "kie"
+    elif "failCode" in data or "failMsg" in data or ("taskId" in data and "state" in data):
+        builder.gateway = "kie"
+    elif status in _REPLICATE_STATUSES and ("urls" in data or "version" in data or "logs" in data):
+        builder.gateway = "replicate"
+    elif "error_type" in data and "detail" in data:
+        builder.gateway = "fal"
+    elif isinstance(data.get("error"), dict) and "type" in data["error"] and not data.get("code"):
+        builder.gateway = "aggregator"
+
+
+def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None:
+    text = text[: MAX_TEXT * 4]
+    stripped = text.strip()
+    builder.texts.append(stripped[:MAX_TEXT])
+    if stripped[:1] in "{[":
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict):
+            _absorb_mapping(builder, value, depth)
+            return
+        if isinstance(value, list):
+            _absorb_list(builder, value, depth)
+            return
+    if _HTML.match(stripped):
+        _absorb_html(builder, stripped, depth)
+        return
+
+    embedded = _embedded_mapping(stripped)
+    if embedded is not None:
+        _absorb_mapping(builder, embedded, depth + 1)
+    elif "{" in stripped:
+        _salvage_truncated(builder, stripped, depth + 1)
+
+    outside = stripped if embedded is None else stripped.split("{", 1)[0]
+    for pattern in _STATUS_IN_TEXT:
+        found = pattern.search(outside)
+        if found:
+            status = int(found.group(1))
+            if builder.http_status is None or builder.http_status < 400 <= status:
+                builder.http_status = status
+            break
+    if builder.service_code is None:
+        code = _CODE_IN_TEXT.search(stripped)
+        if code and is_kling_code(int(code.group(1))):
+            builder.service_code = int(code.group(1))
+    url = _URL.search(stripped)
+    if url:
+        _absorb_url(builder, url.group(0))
+    if top:
+        level = _LEADING_LEVEL.match(stripped)
+        if level:
+            builder.first("level", level.group(1).lower())
+    builder.error_words = builder.error_words or bool(_ERROR_WORDS.search(stripped[:4096]))
+    builder.messages.append((depth, _main_line(stripped)))
+
+
+def _main_line(text: str) -> str:
+    """The informative line of a multi-line record: a traceback's final exception line."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1:
+        for line in reversed(lines):
+            if not line[:1].isspace() and not line.startswith(("Traceback", "During", "The above")):
+                return line.strip()
+    return lines[0].strip() if lines else text
+
+
+def _embedded_mapping(text: str) -> dict[str, Any] | None:
+    """The first JSON object (or Python dict repr) inside a line of text."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    tries = 0
+    while start != -1 and tries < MAX_EMBEDDED_SCAN:
+        tries += 1
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict):
+            return value
+        if text.startswith("{'", start) or text.startswith('{"', start):
+            end = text.rfind("}")
+            if end > start and end - start < 50_000:
+                try:
+                    literal = ast.literal_eval(text[start : end + 1])
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    literal = None
+                if isinstance(literal, dict):
+                    return literal
+        start = text.find("{", start + 1)
+    return None
+
+
+def _salvage_truncated(builder: _Builder, text: str, depth: int) -> None:
+    """Truncated JSON: pick out the fields whose values are complete."""
+    code = re.search(r"[\"']code[\"']\s*:\s*[\"']?(\d{1,6})\b", text)
+    if code:
+        _note_code(builder, int(code.group(1)))
+    found = {name: p.search(text) for name, p in _SALVAGE.items()}
+    if found["message"]:
+        builder.messages.append((depth, found["message"].group(1)))
+    if found["request_id"]:
+        builder.first("request_id", found["request_id"].group(1))
+    if found["task_status"]:
+        builder.first("task_status", found["task_status"].group(1).lower())
+    if found["task_status_msg"]:
+        builder.task_messages.append(found["task_status_msg"].group(1))
+
+
+def _absorb_html(builder: _Builder, html: str, depth: int) -> None:
+    title = _HTML_TITLE.search(html)
+    body = _WS.sub(" ", _HTML_TAGS.sub(" ", html)).strip()
+    builder.texts.append(body[:MAX_TEXT])
+    message = _WS.sub(" ", title.group(1)).strip() if title else body[:200]
+    if message:
+        builder.messages.append((depth, message))
+    builder.error_words = True
+    status = re.search(r"\b([1-5]\d\d)\b", message) or re.search(
+        r"(?i)error(?: code)?:?\s*([1-5]\d\d)\b", body
+    )
+    if status and builder.http_status is None:
+        builder.http_status = int(status.group(1))
+
+
+def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
+    if text is None:
+        return None
+    text = redact(text.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _finish(b: _Builder) -> Event | Verdict:
+    failed_task = b.task_status in FAILED_STATUSES or b.task_status in CANCELED_STATUSES
+    if failed_task:
+        # Kling says "SUCCEED" in the envelope; the task's own message is the reason.
+        message = next((m for m in b.task_messages if m), None)
+    else:
+        message = None
+    if message is None and b.messages:
+        deepest = max(d for d, _ in b.messages)
+        message = next(m for d, m in b.messages if d == deepest)
+        if failed_task and message.upper() in ("SUCCEED", "SUCCESS", "OK"):
+            message = None
+    event = Event(
+        http_status=b.http_status,
+        service_code=b.service_code,
+        message=_clean(message),
+        request_id=_clean(b.request_id, 120),
+        task_id=_clean(b.task_id, 120),
+        task_status=("failed" if b.task_status in FAILED_STATUSES else b.task_status),
+        headers=tuple(sorted(b.headers.items())),
+        retry_after=b.retry_after,
+        endpoint=_clean(b.endpoint, 300),
+        method=b.method,
+        gateway=b.gateway,
+        gateway_code=b.gateway_code.lower() if b.gateway_code else None,
+        text=redact("\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]),
+        shape=b.shape,
+    )
+    gateway_error = b.gateway_code is not None and not b.gateway_code.isdigit()
+    gateway_numeric = _int(b.gateway_code)
+    if failed_task:
+        return event
+    if b.service_code not in (None, 0):
+        return event
+    if b.http_status is not None and b.http_status >= 400:
+        return event
+    if gateway_numeric is not None and gateway_numeric >= 400:
+        return event
+    if b.task_status in FINE_STATUSES:
+        return Verdict("not_an_error", f"task {b.task_status}", event)
+    if b.service_code == 0:
+        return Verdict("not_an_error", "success response (code 0)", event)
+    if b.http_status is not None and b.http_status < 400 and not gateway_error:
+        return Verdict("not_an_error", f"HTTP {b.http_status} response", event)
+    if gateway_numeric is not None and 200 <= gateway_numeric < 300:
+        return Verdict("not_an_error", f"gateway success (code {gateway_numeric})", event)
+    if gateway_error:
+        return event
+    if b.level in _INFO_LEVELS and not (
+        b.error_words or any(_ERROR_WORDS.search(m[:4096]) for _, m in b.messages)
+    ):
+        return Verdict("not_an_error", f"{b.level} log line without an error", event)
+    if event.message and _LOST_BODY.fullmatch(event.message):
+        return Verdict(
+            "unreadable",
+            "the client logged '[object Object]': the response body was lost"
+            " (log JSON.stringify(err.response?.data) instead)",
+            event,
+        )
+    if event.message:
+        return event
+    return Verdict("unreadable", "no status, code or message found", event)

@@ -1,0 +1,198 @@
+"""Reading inputs: files or stdin -> a stream of raw records, one per logged failure.
+
+Per file the shape is detected once: a JSON array (or HAR file, or one pretty-printed
+JSON object), JSON lines, or plain text log lines. In text, a multi-line traceback or
+stack trace belongs to the line that started it. Nothing here raises on bad content:
+an undecodable record becomes a RawRecord with ``unreadable`` set.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
+
+from ._exceptions import InputError
+from ._models import Location
+
+STDIN = "-"
+MAX_RECORD_LINES = 500
+
+_BOM = b"\xef\xbb\xbf"
+_TRACEBACK_START = "Traceback (most recent call last):"
+_CHAIN_LINES = (
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+    "Caused by:",
+)
+# "    at fn (file.js:1:2)" (JS), "\tat com.x.Y(Y.java:1)" (Java), "  File ..." (Python)
+_INDENTED = re.compile(r"^[ \t]+\S")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read: a parsed JSON value, a text string, or why it is unreadable."""
+
+    location: Location
+    value: Any = None
+    unreadable: str | None = None
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """Fail before any output when an input file cannot be opened at all."""
+    for path in paths:
+        if path == STDIN:
+            continue
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{path}: no such file", "check the path, or pipe the log on stdin")
+        if p.is_dir():
+            raise InputError(f"{path}: is a directory", "pass the log files inside it")
+
+
+def read_paths(paths: Iterable[str]) -> Iterator[RawRecord]:
+    for path in paths:
+        if path == STDIN:
+            yield from read_stream(sys.stdin.buffer, "<stdin>")
+            continue
+        try:
+            with open(path, "rb") as raw:
+                magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+                if magic == b"\x1f\x8b":
+                    with gzip.open(raw) as unzipped:
+                        yield from read_stream(unzipped, path)
+                else:
+                    yield from read_stream(raw, path)
+        except OSError as exc:  # includes a corrupt .gz
+            yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
+
+
+def read_stream(stream: IO[bytes], name: str) -> Iterator[RawRecord]:
+    lines = enumerate(stream, start=1)
+    head: list[tuple[int, bytes]] = []
+    try:
+        for lineno, line in lines:
+            head.append((lineno, line))
+            if line.strip():
+                break
+        if not head:
+            return
+        first_line = head[-1][1].lstrip()
+        if first_line.startswith(_BOM):
+            first_line = first_line[len(_BOM) :].lstrip()
+        if first_line.startswith(b"[") or (
+            first_line.startswith(b"{") and not _parses(first_line)
+        ):
+            yield from _whole_document(head, lines, name)
+        else:
+            yield from _line_records(chain(head, lines), name)
+    except OSError as exc:  # e.g. a truncated .gz stream
+        yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _whole_document(
+    head: list[tuple[int, bytes]], rest: Iterator[tuple[int, bytes]], name: str
+) -> Iterator[RawRecord]:
+    """A JSON array, a HAR file or one pretty-printed object; text lines if it is not JSON."""
+    all_lines = head + list(rest)
+    data = b"".join(line for _, line in all_lines)
+    try:
+        value = json.loads(data.removeprefix(_BOM))
+    except RecursionError:
+        yield RawRecord(Location(name, head[-1][0]), unreadable="JSON nested too deeply")
+        return
+    except ValueError:
+        yield from _line_records(iter(all_lines), name)
+        return
+    start = head[-1][0]
+    if isinstance(value, dict) and isinstance(value.get("log"), dict):
+        entries = value["log"].get("entries")
+        if isinstance(entries, list):
+            for item, entry in enumerate(entries):
+                yield RawRecord(Location(name, start, item), entry)
+            return
+    if isinstance(value, list):
+        for item, element in enumerate(value):
+            yield RawRecord(Location(name, start, item), element)
+        return
+    yield RawRecord(Location(name, start), value)
+
+
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    """Text of a line, and why it is unreadable (None when it is fine)."""
+    if b"\x00" in raw:
+        return "", "binary data (NUL bytes), not a log line"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(3, len(text) // 10):
+            return "", "not UTF-8 text (binary or another encoding)"
+        return text, None
+
+
+def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[RawRecord]:
+    group: list[str] = []
+    group_start = 0
+    in_traceback = False
+
+    def flush() -> Iterator[RawRecord]:
+        if group:
+            yield RawRecord(Location(name, group_start), "\n".join(group))
+            group.clear()
+
+    for lineno, raw in lines:
+        if lineno == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        text, problem = _decode(raw)
+        text = text.rstrip("\r\n")
+        if problem:
+            yield from flush()
+            in_traceback = False
+            yield RawRecord(Location(name, lineno), unreadable=problem)
+            continue
+        stripped = text.strip()
+        if not stripped:
+            continue
+        if stripped[0] in "{[" and not in_traceback:
+            try:
+                value = json.loads(stripped)
+            except RecursionError:
+                yield from flush()
+                yield RawRecord(Location(name, lineno), unreadable="JSON nested too deeply")
+                continue
+            except ValueError:
+                value = None
+            if value is not None:
+                yield from flush()
+                yield RawRecord(Location(name, lineno), value)
+                continue
+        continues = bool(group) and len(group) < MAX_RECORD_LINES
+        if continues and stripped.startswith(_TRACEBACK_START):
+            in_traceback = True
+        elif continues and stripped.startswith(_CHAIN_LINES):
+            in_traceback = True
+        elif continues and _INDENTED.match(text):
+            pass
+        elif continues and in_traceback:
+            in_traceback = False  # the exception line that ends a Python traceback
+        else:
+            yield from flush()
+            group_start = lineno
+            in_traceback = stripped.startswith(_TRACEBACK_START)
+        group.append(text)
+    yield from flush()

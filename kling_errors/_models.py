@@ -1,0 +1,292 @@
+"""The data model: frozen dataclasses shared by every stage of the flow.
+
+input record -> Event -> (matching Rule) -> Diagnosis
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The category taxonomy (shared/kling-api.md §7). Rules may use nothing else.
+CATEGORIES: tuple[str, ...] = (
+    "auth",
+    "quota_billing",
+    "permission",
+    "invalid_request",
+    "not_found",
+    "content_policy",
+    "rate_limit",
+    "concurrency_limit",
+    "server_error",
+    "timeout",
+    "network",
+    "generation_failed",
+)
+
+OUTCOMES: tuple[str, ...] = ("matched", "unmatched", "not_an_error", "unreadable")
+SEVERITIES: tuple[str, ...] = ("critical", "error", "warning", "info")
+RETRY_STRATEGIES: tuple[str, ...] = ("none", "backoff", "resign_token", "wait_for_capacity")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something came from: an input record or a rule definition."""
+
+    path: str
+    line: int | None = None
+    item: int | None = None  # position inside a JSON array or HAR file
+
+    def __str__(self) -> str:
+        text = self.path if self.line is None else f"{self.path}:{self.line}"
+        return text if self.item is None else f"{text}[{self.item}]"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One failed (or not) API interaction, whatever shape it was logged in.
+
+    Every string here has already been redacted of secrets.
+    """
+
+    http_status: int | None = None
+    service_code: int | None = None
+    message: str | None = None
+    request_id: str | None = None
+    task_id: str | None = None
+    task_status: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    retry_after: float | None = None
+    endpoint: str | None = None
+    method: str | None = None
+    gateway: str | None = None
+    gateway_code: str | None = None
+    text: str = ""
+    shape: str = ""
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key == wanted:
+                return value
+        return None
+
+    def template_fields(self) -> dict[str, Any]:
+        """The names a remediation template may use (see TEMPLATE_FIELDS)."""
+        return {
+            "http_status": self.http_status,
+            "service_code": self.service_code,
+            "message": self.message,
+            "request_id": self.request_id,
+            "task_id": self.task_id,
+            "task_status": self.task_status,
+            "retry_after": self.retry_after,
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "gateway": self.gateway,
+            "gateway_code": self.gateway_code,
+        }
+
+
+# Names a rule's remediation template can refer to: the event's fields plus `rule`
+# (id, title, category) and `delay` (the suggested wait in seconds, or None).
+TEMPLATE_FIELDS: frozenset[str] = frozenset(
+    [*Event().template_fields(), "rule", "delay", "headers"]
+)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One remediation step, optionally with a code snippet."""
+
+    step: str
+    code: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class DocLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule's knowledge comes from (official table, observed log, gateway doc...)."""
+
+    kind: str
+    ref: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How to retry an error of this kind. ``strategy == "none"`` means do not retry."""
+
+    strategy: str = "none"
+    initial_delay: float = 0.0
+    max_delay: float = 0.0
+    max_attempts: int = 0
+    multiplier: float = 2.0
+    honour_retry_after: bool = True
+
+    def delay(self, attempt: int = 1, retry_after: float | None = None) -> float | None:
+        """Seconds to wait before retry number ``attempt`` (1-based); None: do not retry."""
+        if self.strategy == "none" or (self.max_attempts and attempt > self.max_attempts):
+            return None
+        if retry_after is not None and self.honour_retry_after:
+            return max(0.0, retry_after)
+        wait = self.initial_delay * (self.multiplier ** (attempt - 1))
+        return min(wait, self.max_delay) if self.max_delay else wait
+
+
+@dataclass(frozen=True)
+class StatusCondition:
+    """An HTTP status condition: one code, a list of codes, or a class such as 5xx."""
+
+    codes: frozenset[int]
+    precision: int  # 3 = one code, 2 = a list, 1 = a class (4xx/5xx)
+
+    def __contains__(self, status: object) -> bool:
+        return status in self.codes
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """One set of conditions; all present ones must hold (logical AND)."""
+
+    http_status: StatusCondition | None = None
+    service_code: frozenset[int] | None = None
+    message: re.Pattern[str] | None = None
+    text: re.Pattern[str] | None = None
+    task_status: frozenset[str] | None = None
+    headers: tuple[tuple[str, re.Pattern[str] | None], ...] = ()
+    gateway: frozenset[str] | None = None
+    gateway_code: frozenset[str] | None = None
+
+    @property
+    def count(self) -> int:
+        singles = (
+            self.http_status,
+            self.service_code,
+            self.message,
+            self.text,
+            self.task_status,
+            self.gateway,
+            self.gateway_code,
+        )
+        return sum(1 for c in singles if c is not None) + len(self.headers)
+
+    def names(self) -> tuple[str, ...]:
+        found = [
+            name
+            for name in (
+                "http_status",
+                "service_code",
+                "message",
+                "text",
+                "task_status",
+                "gateway",
+                "gateway_code",
+            )
+            if getattr(self, name) is not None
+        ]
+        found.extend(f"header:{name}" for name, _ in self.headers)
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One piece of error knowledge, as loaded from a rule file."""
+
+    id: str
+    title: str
+    category: str
+    severity: str
+    match: tuple[Conditions, ...]
+    causes: tuple[str, ...]
+    fixes: tuple[Fix, ...]
+    retryable: bool | None
+    retry: RetryPolicy
+    source: Source
+    origin: Location
+    summary: str = ""
+    priority: int = 0
+    expected_status: int | None = None
+    remediation: str | None = None
+    docs: tuple[DocLink, ...] = ()
+    examples: tuple[Any, ...] = ()
+    counter_examples: tuple[Any, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetryAdvice:
+    """What to do about retrying this particular record."""
+
+    retryable: bool | None
+    strategy: str
+    delay_seconds: float | None
+    max_attempts: int
+    max_delay: float
+    honour_retry_after: bool
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The answer for one input record: one of these per record, always."""
+
+    index: int
+    outcome: str
+    rule: str | None = None
+    category: str | None = None
+    retryable: bool | None = None
+    severity: str | None = None
+    service_code: int | None = None
+    http_status: int | None = None
+    title: str | None = None
+    message: str | None = None
+    causes: tuple[str, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    remediation: str | None = None
+    retry: RetryAdvice | None = None
+    request_id: str | None = None
+    task_id: str | None = None
+    gateway: str | None = None
+    reason: str | None = None
+    source: str | None = None
+    location: Location | None = None
+    event: Event | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.outcome in ("matched", "unmatched")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The published output record (schemas/diagnosis.schema.json)."""
+        data: dict[str, Any] = {
+            "index": self.index,
+            "outcome": self.outcome,
+            "rule": self.rule,
+            "category": self.category,
+            "retryable": self.retryable,
+            "severity": self.severity,
+            "service_code": self.service_code,
+            "http_status": self.http_status,
+            "title": self.title,
+            "message": self.message,
+            "causes": list(self.causes),
+            "fixes": [
+                {k: v for k, v in asdict(fix).items() if v is not None} for fix in self.fixes
+            ],
+            "remediation": self.remediation,
+            "retry": asdict(self.retry) if self.retry is not None else None,
+            "request_id": self.request_id,
+            "task_id": self.task_id,
+            "gateway": self.gateway,
+            "reason": self.reason,
+            "source": self.source,
+            "location": str(self.location) if self.location is not None else None,
+        }
+        return data

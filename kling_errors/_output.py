@@ -1,0 +1,200 @@
+"""Output: Diagnoses -> text blocks, JSON lines, a JSON array, or a summary.
+
+Every string written passes through redaction once more, whatever produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import click
+
+from ._models import Diagnosis
+from ._redact import redact
+
+FORMATS = ("text", "jsonl", "json")
+
+_OUTCOME_STYLE = {
+    "matched": ("MATCHED", "green"),
+    "unmatched": ("UNMATCHED", "yellow"),
+    "not_an_error": ("NOT AN ERROR", "blue"),
+    "unreadable": ("UNREADABLE", "magenta"),
+}
+
+
+# Fields that carry logged text. Rule knowledge (title, causes, fixes) is authored, not
+# logged, and its code snippets must survive intact (`token = jwt.encode(...)`).
+LOGGED_FIELDS = ("message", "remediation", "reason", "request_id", "task_id", "location")
+
+
+def redacted(record: dict[str, Any]) -> dict[str, Any]:
+    for key in LOGGED_FIELDS:
+        if isinstance(record.get(key), str):
+            record[key] = redact(record[key])
+    return record
+
+
+def record_json(diagnosis: Diagnosis) -> str:
+    return json.dumps(redacted(diagnosis.to_dict()), ensure_ascii=False)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _retry_line(diagnosis: Diagnosis) -> str:
+    advice = diagnosis.retry
+    if diagnosis.retryable is False or advice is None:
+        return "no — change something first"
+    verdict = "yes" if diagnosis.retryable else "unknown — at most a cautious retry"
+    if advice.delay_seconds is None:
+        return verdict
+    how = advice.strategy.replace("_", " ")
+    text = f"{verdict}; {how}, first wait {advice.delay_seconds:g} s"
+    if advice.max_attempts:
+        text += f", at most {plural(advice.max_attempts, 'attempt')}"
+    return text
+
+
+def text_block(diagnosis: Diagnosis, color: bool) -> str:
+    def style(text: str, **kwargs: Any) -> str:
+        return click.style(text, **kwargs) if color else text
+
+    label, colour = _OUTCOME_STYLE[diagnosis.outcome]
+    where = f"  {diagnosis.location}" if diagnosis.location else ""
+    head = f"#{diagnosis.index}{where}  {style(label, fg=colour, bold=True)}"
+    if diagnosis.category:
+        head += f"  {style(diagnosis.category, bold=True)}  {diagnosis.rule}"
+    lines = [head]
+    facts = []
+    if diagnosis.http_status is not None:
+        facts.append(f"HTTP {diagnosis.http_status}")
+    if diagnosis.service_code is not None:
+        facts.append(f"code {diagnosis.service_code}")
+    if diagnosis.gateway:
+        facts.append(f"via {diagnosis.gateway}")
+    if diagnosis.request_id:
+        facts.append(f"request {diagnosis.request_id}")
+    if diagnosis.task_id:
+        facts.append(f"task {diagnosis.task_id}")
+    if facts:
+        lines.append("  " + " · ".join(facts))
+    if diagnosis.title:
+        lines.append("  " + style(diagnosis.title, bold=True))
+    if diagnosis.message:
+        lines.append(f"  message: {redact(diagnosis.message)}")
+    if diagnosis.reason:
+        lines.append(f"  reason:  {redact(diagnosis.reason)}")
+    if diagnosis.outcome == "matched":
+        lines.append(f"  retry:   {_retry_line(diagnosis)}")
+        if diagnosis.remediation:
+            lines.append(f"  what to do: {redact(diagnosis.remediation)}")
+        lines.append("  causes:")
+        lines.extend(f"    - {cause}" for cause in diagnosis.causes)
+        lines.append("  fixes:")
+        for number, fix in enumerate(diagnosis.fixes, start=1):
+            lines.append(f"    {number}. {fix.step}")
+            if fix.code:
+                lines.extend(f"         {line}" for line in fix.code.rstrip().splitlines())
+    elif diagnosis.outcome == "unmatched" and diagnosis.remediation:
+        lines.append(f"  {redact(diagnosis.remediation)}")
+    return "\n".join(lines)
+
+
+class Writer:
+    """Writes diagnoses in one format as they come (streaming, nothing held)."""
+
+    def __init__(self, out: TextIO, fmt: str, color: bool = False) -> None:
+        self.out = out
+        self.fmt = fmt
+        self.color = color
+        self.count = 0
+
+    def write(self, diagnosis: Diagnosis) -> None:
+        if self.fmt == "jsonl":
+            self.out.write(record_json(diagnosis) + "\n")
+        elif self.fmt == "json":
+            self.out.write(("[\n" if self.count == 0 else ",\n") + record_json(diagnosis))
+        else:
+            self.out.write(("\n" if self.count else "") + text_block(diagnosis, self.color) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("[]\n" if self.count == 0 else "\n]\n")
+
+
+_VARIABLE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+(?:\.\d+)?", re.IGNORECASE
+)
+
+
+def message_shape(message: str) -> str:
+    """A message with ids and numbers blanked, so similar failures count together."""
+    return _VARIABLE.sub("#", message)[:200]
+
+
+@dataclass
+class Summary:
+    """Counts by outcome, category and rule, and the most frequent unmatched messages."""
+
+    total: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    retryable: Counter[str] = field(default_factory=Counter)
+    unmatched: Counter[str] = field(default_factory=Counter)
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+    def add(self, diagnosis: Diagnosis) -> None:
+        self.total += 1
+        self.outcomes[diagnosis.outcome] += 1
+        if diagnosis.outcome == "matched":
+            self.categories[diagnosis.category or "?"] += 1
+            self.rules[diagnosis.rule or "?"] += 1
+            self.retryable[json.dumps(diagnosis.retryable)] += 1
+        elif diagnosis.outcome == "unmatched":
+            self.unmatched[message_shape(redact(diagnosis.message or "(no message)"))] += 1
+        elif diagnosis.outcome == "unreadable":
+            self.unreadable[diagnosis.reason or "?"] += 1
+
+    def add_all(self, diagnoses: Iterable[Diagnosis]) -> Summary:
+        for diagnosis in diagnoses:
+            self.add(diagnosis)
+        return self
+
+    def to_dict(self, top: int = 10) -> dict[str, Any]:
+        return {
+                "total": self.total,
+                "outcomes": dict(self.outcomes.most_common()),
+                "categories": dict(self.categories.most_common()),
+                "rules": dict(self.rules.most_common()),
+                "retryable": dict(self.retryable.most_common()),
+                "top_unmatched": [
+                    {"message": m, "count": n} for m, n in self.unmatched.most_common(top)
+                ],
+                "unreadable": dict(self.unreadable.most_common(top)),
+            }
+
+    def to_text(self, top: int = 10) -> str:
+        data = self.to_dict(top)
+        lines = [f"{self.total} records"]
+        for title, key in (
+            ("outcome", "outcomes"),
+            ("category", "categories"),
+            ("rule", "rules"),
+            ("retryable", "retryable"),
+            ("unreadable", "unreadable"),
+        ):
+            if data[key]:
+                lines.append(f"by {title}:")
+                lines.extend(f"  {n:>8}  {name}" for name, n in data[key].items())
+        if data["top_unmatched"]:
+            lines.append("most frequent unmatched messages:")
+            lines.extend(f"  {u['count']:>8}  {u['message']}" for u in data["top_unmatched"])
+        return "\n".join(lines)
