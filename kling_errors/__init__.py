@@ -1,9 +1,9 @@
 """kling-errors: explain failed Kling AI API calls — cause, fix, and whether to retry.
 
-    >>> from kling_errors import classify
-    >>> d = classify({"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit"}})
-    >>> d.category, d.retryable
-    ('concurrency_limit', True)
+>>> from kling_errors import classify
+>>> d = classify({"status": 429, "body": {"code": 1303}})
+>>> d.category, d.retryable
+('concurrency_limit', True)
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from ._render import Remediation
 
 DEFAULT_REMEDIATION = (
     "{{ rule.summary or rule.title }}"
-    "{% if delay is not none %} Retry {% if delay %}in {{ delay | seconds }}{% else %}now{% endif %}"
+    "{% if delay is not none %} Retry"
+    " {% if delay %}in {{ delay | seconds }}{% else %}now{% endif %}"
     "{% if rule.strategy == 'resign_token' %} with a freshly signed token{% endif %}."
     "{% elif rule.retryable is false %} Do not retry unchanged: {{ rule.first_fix }}"
     "{% else %} {{ rule.first_fix }}{% endif %}"

@@ -1,6 +1,6 @@
 """The engine: rules loaded once, records classified many times.
 
-    input record ──to_event──▶ Event ──Matcher──▶ Candidate ──DiagnosisBuilder──▶ Diagnosis
+input record ──to_event──▶ Event ──Matcher──▶ Candidate ──DiagnosisBuilder──▶ Diagnosis
 """
 
 from __future__ import annotations
@@ -66,23 +66,22 @@ class Engine:
         return self._matcher.candidates(event)
 
     def explain(self, query: str) -> list[Rule]:
-        """Rules for a service code (1303), an HTTP status (429) or a rule id."""
+        """Rules for a rule id, a service code (1303) or an HTTP status (429)."""
         query = query.strip()
-        if query.isdigit():
-            number = int(query)
-            by_code = [r for r in self.rules if any(number in (c.service_code or ()) for c in r.match)]
-            if by_code or number >= 1000:
-                return by_code
-            exact = [
-                r
-                for r in self.rules
-                if any(c.http_status and c.http_status.precision > 1 and number in c.http_status for c in r.match)
-            ]
-            return exact or [
-                r for r in self.rules if any(c.http_status and number in c.http_status for c in r.match)
-            ]
         rule = self.rules.get(query)
-        return [rule] if rule else []
+        if rule is not None:
+            return [rule]
+        if not query.isdigit():
+            return []
+        number = int(query)
+        if number >= 1000:
+            return [r for r in self.rules if any(number in (c.service_code or ()) for c in r.match)]
+        return [
+            r
+            for r in self.rules
+            if r.expected_status == number
+            or any(c.http_status is not None and number in c.http_status for c in r.match)
+        ]
 
 
 _default_engine: Engine | None = None
@@ -110,7 +109,7 @@ def _response_record(response: Any) -> Any:
         body: Any = response.text
         if callable(body):  # aiohttp: text() is a coroutine function; use what was read
             body = None
-    except Exception:  # noqa: BLE001 - a streamed/closed body must not hide the status
+    except Exception:
         body = None
     record: dict[str, Any] = {"status": status, "headers": headers, "body": body}
     url = getattr(response, "url", None)

@@ -80,12 +80,14 @@ _STATUS_IN_TEXT = (
     re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
 )
 _CODE_IN_TEXT = re.compile(
-    r"(?i)(?:\"code\"|'code'|\bcode|错误码|业务码)[\"']?\s*[:=：]?\s*[\"']?(\d{4})\b"
+    r"(?i)(?:\"code\"|'code'|\bcode|错误码|业务码)[\"']?\s*[:=\uff1a]?\s*[\"']?(\d{4})\b"
 )
 _SALVAGE = {
     "message": re.compile(r"[\"'](?:message|msg)[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
     "request_id": re.compile(r"[\"']request_id[\"']\s*:\s*[\"']([\w-]{4,80})"),
-    "task_status_msg": re.compile(r"[\"']task_status_msg[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
+    "task_status_msg": re.compile(
+        r"[\"']task_status_msg[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"
+    ),
     "task_status": re.compile(r"[\"']task_status[\"']\s*:\s*[\"'](\w+)"),
 }  # fmt: skip
 _URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?::\d+)?(/[^\s'\"<>?#]*)?")
@@ -495,11 +497,8 @@ def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
 
 def _finish(b: _Builder) -> Event | Verdict:
     failed_task = b.task_status in FAILED_STATUSES or b.task_status in CANCELED_STATUSES
-    if failed_task:
-        # Kling says "SUCCEED" in the envelope; the task's own message is the reason.
-        message = next((m for m in b.task_messages if m), None)
-    else:
-        message = None
+    # Kling says "SUCCEED" in the envelope of a failed task; the task's message is the reason.
+    message = next((m for m in b.task_messages if m), None) if failed_task else None
     if message is None and b.messages:
         deepest = max(d for d, _ in b.messages)
         message = next(m for d, m in b.messages if d == deepest)
@@ -518,7 +517,9 @@ def _finish(b: _Builder) -> Event | Verdict:
         method=b.method,
         gateway=b.gateway,
         gateway_code=b.gateway_code.lower() if b.gateway_code else None,
-        text=redact("\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]),
+        text=redact(
+            "\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]
+        ),
         shape=b.shape,
     )
     gateway_error = b.gateway_code is not None and not b.gateway_code.isdigit()

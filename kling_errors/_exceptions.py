@@ -79,7 +79,8 @@ class RuleError(KlingErrorsError):
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(
             f"{first}{more}",
-            first.hint or "fix the rule file; `kling-errors rules validate PATH` lists every problem",
+            first.hint
+            or "fix the rule file; `kling-errors rules validate PATH` lists every problem",
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ._exceptions import InputError
 from ._models import Location
@@ -73,7 +73,7 @@ def read_paths(paths: Iterable[str]) -> Iterator[RawRecord]:
             yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
 
 
-def read_stream(stream: IO[bytes], name: str) -> Iterator[RawRecord]:
+def read_stream(stream: Iterable[bytes], name: str) -> Iterator[RawRecord]:
     lines = enumerate(stream, start=1)
     head: list[tuple[int, bytes]] = []
     try:
@@ -86,9 +86,7 @@ def read_stream(stream: IO[bytes], name: str) -> Iterator[RawRecord]:
         first_line = head[-1][1].lstrip()
         if first_line.startswith(_BOM):
             first_line = first_line[len(_BOM) :].lstrip()
-        if first_line.startswith(b"[") or (
-            first_line.startswith(b"{") and not _parses(first_line)
-        ):
+        if first_line.startswith(b"[") or (first_line.startswith(b"{") and not _parses(first_line)):
             yield from _whole_document(head, lines, name)
         else:
             yield from _line_records(chain(head, lines), name)
@@ -155,9 +153,8 @@ def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[Raw
             yield RawRecord(Location(name, group_start), "\n".join(group))
             group.clear()
 
-    for lineno, raw in lines:
-        if lineno == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
+    for lineno, line in lines:
+        raw = line[len(_BOM) :] if lineno == 1 and line.startswith(_BOM) else line
         text, problem = _decode(raw)
         text = text.rstrip("\r\n")
         if problem:
@@ -182,9 +179,7 @@ def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[Raw
                 yield RawRecord(Location(name, lineno), value)
                 continue
         continues = bool(group) and len(group) < MAX_RECORD_LINES
-        if continues and stripped.startswith(_TRACEBACK_START):
-            in_traceback = True
-        elif continues and stripped.startswith(_CHAIN_LINES):
+        if continues and stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):
             in_traceback = True
         elif continues and _INDENTED.match(text):
             pass

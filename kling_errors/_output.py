@@ -170,16 +170,16 @@ class Summary:
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         return {
-                "total": self.total,
-                "outcomes": dict(self.outcomes.most_common()),
-                "categories": dict(self.categories.most_common()),
-                "rules": dict(self.rules.most_common()),
-                "retryable": dict(self.retryable.most_common()),
-                "top_unmatched": [
-                    {"message": m, "count": n} for m, n in self.unmatched.most_common(top)
-                ],
-                "unreadable": dict(self.unreadable.most_common(top)),
-            }
+            "total": self.total,
+            "outcomes": dict(self.outcomes.most_common()),
+            "categories": dict(self.categories.most_common()),
+            "rules": dict(self.rules.most_common()),
+            "retryable": dict(self.retryable.most_common()),
+            "top_unmatched": [
+                {"message": m, "count": n} for m, n in self.unmatched.most_common(top)
+            ],
+            "unreadable": dict(self.unreadable.most_common(top)),
+        }
 
     def to_text(self, top: int = 10) -> str:
         data = self.to_dict(top)

@@ -43,8 +43,7 @@ def template_problems(source: str) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
     unknown = meta.find_undeclared_variables(tree) - TEMPLATE_FIELDS
     problems.extend(
-        (1, f"template uses {name!r}, which is not an event field")
-        for name in sorted(unknown)
+        (1, f"template uses {name!r}, which is not an event field") for name in sorted(unknown)
     )
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else None

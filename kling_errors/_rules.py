@@ -96,17 +96,16 @@ class RuleSet:
         return None
 
 
-def load_rules(
-    paths: Iterable[str | Path] = (), *, builtin: bool = True
-) -> RuleSet:
+def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> RuleSet:
     """Load the built-in rules (unless ``builtin=False``) followed by ``paths``."""
-    sources: list[str | Path] = [builtin_rules_dir()] if builtin else []
-    sources.extend(paths)
-    files = rule_files(sources)
+    files = [(path, None) for path in rule_files(paths)]
+    if builtin:
+        base = builtin_rules_dir()
+        files[:0] = [(p, f"rules/{p.relative_to(base)}") for p in rule_files([base])]
     problems: list[Problem] = []
     rules: list[Rule] = []
-    for path in files:
-        file_rules, file_problems = read_rule_file(path)
+    for path, display in files:
+        file_rules, file_problems = read_rule_file(path, display)
         rules.extend(file_rules)
         problems.extend(file_problems)
     seen: dict[str, Rule] = {}
@@ -128,9 +127,14 @@ def load_rules(
     return RuleSet(tuple(rules))
 
 
-def read_rule_file(path: str | Path) -> tuple[list[Rule], list[Problem]]:
-    """Rules of one file and every problem found in it (rules are empty if any problem)."""
-    name = str(path)
+def read_rule_file(
+    path: str | Path, display: str | None = None
+) -> tuple[list[Rule], list[Problem]]:
+    """Rules of one file and every problem found in it (rules are empty if any problem).
+
+    ``display`` is the name used in messages and origins (built-ins show as rules/x.yaml).
+    """
+    name = display or str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -166,19 +170,26 @@ def _describe(error: ValidationError) -> str:
         deepest = max(error.context, key=lambda e: len(e.absolute_path))
         if deepest.absolute_path:
             return _describe(deepest)
-        kinds = sorted({str(e.schema.get("type", e.validator)) for e in error.context})
+        kinds = sorted({_schema_kind(e.schema, str(e.validator)) for e in error.context})
         return f"{_short(error.instance)} is not any of the accepted forms ({', '.join(kinds)})"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are", "unknown key(s):").replace(
             "Additional properties is", "unknown key"
         )
     if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
+        values = error.validator_value if isinstance(error.validator_value, list) else []
+        allowed = ", ".join(str(v) for v in values)
         return f"{_short(error.instance)} is not one of: {allowed}"
     return error.message
 
 
+def _schema_kind(schema: Any, fallback: str) -> str:
+    return str(schema.get("type", fallback)) if isinstance(schema, dict) else fallback
+
+
 def _hint(error: ValidationError) -> str:
+    if isinstance(error.instance, dict) and len(error.instance) == 1 and error.validator == "oneOf":
+        return "text containing ': ' reads as a mapping in YAML; put the text in quotes"
     if error.validator == "required":
         return "add the missing field (see schemas/rules.schema.json)"
     if error.validator == "additionalProperties":
@@ -217,12 +228,14 @@ def semantic_problems(doc: YamlDocument) -> list[Problem]:
                         )
                     )
         if "remediation" in raw:
-            line, column = doc.where((*base, "remediation"))
+            path = (*base, "remediation")
+            line, _ = doc.where(path)
+            first_line = (line or 0) + (1 if path in doc.block_scalars else 0)
             for offset, message in template_problems(raw["remediation"]):
                 problems.append(
                     Problem(
                         doc.path,
-                        (line or 0) + offset if line is not None else None,
+                        first_line + offset - 1 if line is not None else None,
                         None,
                         f"rule {raw['id']!r}: {message}",
                         "templates may use: http_status, service_code, message, request_id,"
@@ -280,10 +293,7 @@ def _status_condition(value: Any) -> StatusCondition:
             classes = True
         else:
             codes.add(item)
-    if classes:
-        precision = 1
-    else:
-        precision = 3 if len(codes) == 1 else 2
+    precision = 1 if classes else (3 if len(codes) == 1 else 2)
     return StatusCondition(frozenset(codes), precision)
 
 

@@ -29,12 +29,13 @@ class ExampleResult:
 def run_examples(engine: Engine) -> list[ExampleResult]:
     results = []
     for rule in engine.rules:
-        for kind, records in (("example", rule.examples), ("counter_example", rule.counter_examples)):
+        for kind, records in (
+            ("example", rule.examples),
+            ("counter_example", rule.counter_examples),
+        ):
             for number, record in enumerate(records, start=1):
                 diagnosis = engine.classify(record)
                 got = diagnosis.rule or diagnosis.outcome
                 passed = (got == rule.id) if kind == "example" else (got != rule.id)
-                results.append(
-                    ExampleResult(rule.id, kind, number, passed, got, str(rule.origin))
-                )
+                results.append(ExampleResult(rule.id, kind, number, passed, got, str(rule.origin)))
     return results

@@ -36,6 +36,8 @@ class YamlDocument:
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     # Plain scalars PyYAML read as booleans although they look like words (yes/no/on/off).
     implicit_booleans: list[YamlPath] = field(default_factory=list)
+    # Values written as block scalars (| or >): their text starts on the next line.
+    block_scalars: set[YamlPath] = field(default_factory=set)
 
     def where(self, path: YamlPath) -> tuple[int | None, int | None]:
         """Line and column of ``path``, or of its nearest ancestor that has one."""
@@ -121,6 +123,8 @@ class _Walker:
             for index, item in enumerate(node.value):
                 if not self.walk(item, (*path, index), depth + 1):
                     return False
+        elif isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            self.doc.block_scalars.add(path)
         elif (
             isinstance(node, yaml.ScalarNode)
             and node.tag == "tag:yaml.org,2002:bool"

@@ -23,16 +23,16 @@ from ._engine import Engine
 from ._exceptions import (
     EXIT_BAD_RULES,
     EXIT_INTERNAL,
-    EXIT_USAGE,
     EXIT_TESTS_FAILED,
     EXIT_UNMATCHED,
+    EXIT_USAGE,
     KlingErrorsError,
     Problem,
     RuleError,
 )
 from ._input import STDIN, check_paths, read_paths
 from ._models import Rule
-from ._output import FORMATS, Summary, Writer, text_block
+from ._output import FORMATS, Summary, Writer
 from ._rules import builtin_rules_dir, read_rule_file, rule_files
 from ._testing import run_examples
 
@@ -56,7 +56,7 @@ def _engine(rule_paths: tuple[str, ...], no_builtin: bool) -> Engine:
 def _output(path: str | None) -> Iterator[TextIO]:
     """stdout, or a file written atomically (a crash never leaves half a report)."""
     if path is None or path == "-":
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
         return
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
@@ -199,8 +199,11 @@ def explain(query: str, fmt: str, rule_paths: tuple[str, ...], no_builtin: bool)
     found = _engine(rule_paths, no_builtin).explain(query)
     if not found:
         click.echo(f"error: nothing known about {query!r}", err=True)
-        click.echo("hint: try a service code such as 1303, a status such as 429, or "
-                   "`kling-errors rules list` for rule ids", err=True)
+        click.echo(
+            "hint: try a service code such as 1303, a status such as 429, or "
+            "`kling-errors rules list` for rule ids",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     if fmt == "json":
         click.echo(json.dumps([_rule_json(r) for r in found], indent=2, ensure_ascii=False))
@@ -235,8 +238,12 @@ def validate(paths: tuple[str, ...]) -> None:
             count += 1
             if rule.id in seen:
                 problems.append(
-                    Problem(str(path), rule.origin.line, None,
-                            f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})")
+                    Problem(
+                        str(path),
+                        rule.origin.line,
+                        None,
+                        f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})",
+                    )
                 )
             seen.setdefault(rule.id, str(rule.origin))
     if problems:
@@ -281,8 +288,7 @@ def run() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - last resort
+    except Exception as exc:
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: this is a bug in kling-errors; please report it with the input",
-                   err=True)
+        click.echo("hint: this is a bug in kling-errors; please report it with the input", err=True)
         sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,173 @@
+"""Every input shape the README lists is read and normalized into the right event."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from kling_errors import Engine
+from kling_errors._input import read_paths, read_stream
+
+
+def records(data: bytes, name: str = "log") -> list:
+    return list(read_stream(io.BytesIO(data), name))
+
+
+# ---- file shapes -------------------------------------------------------------
+
+
+def test_json_array_yields_one_record_per_element() -> None:
+    data = json.dumps([{"code": 1303}, {"code": 1102}, "httpx.ReadTimeout"]).encode()
+    found = records(data)
+    assert [r.value for r in found] == [{"code": 1303}, {"code": 1102}, "httpx.ReadTimeout"]
+    assert str(found[2].location) == "log:1[2]"
+
+
+def test_pretty_printed_object_is_one_record() -> None:
+    data = json.dumps({"status": 429, "body": {"code": 1302}}, indent=2).encode()
+    assert [r.value["status"] for r in records(data)] == [429]
+
+
+def test_har_file_yields_its_entries(engine: Engine) -> None:
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {"method": "POST", "url": "https://api-singapore.klingai.com/v1/videos/text2video",
+                                "headers": [{"name": "Authorization", "value": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJBSyJ9.c2ln"}]},
+                    "response": {"status": 429, "headers": [{"name": "Content-Type", "value": "application/json"}],
+                                 "content": {"text": '{"code":1303,"message":"parallel task over resource pack limit"}'}},
+                },
+                {"request": {"method": "GET", "url": "https://api-singapore.klingai.com/v1/videos/text2video/1"},
+                 "response": {"status": 200, "content": {"text": '{"code":0,"data":{"task_status":"succeed"}}'}}},
+            ]
+        }
+    }
+    found = records(json.dumps(har, indent=1).encode())
+    assert len(found) == 2
+    first = engine.classify(found[0].value)
+    assert (first.rule, first.http_status) == ("kling.concurrency.1303", 429)
+    assert first.event is not None and first.event.endpoint == "/v1/videos/text2video"
+    assert first.event.method == "POST"
+    assert engine.classify(found[1].value).outcome == "not_an_error"
+
+
+def test_json_lines_and_text_lines_mix() -> None:
+    data = b'{"code": 1303}\nplain text line\n\n{"code": 1102}\n'
+    found = records(data)
+    assert [r.value for r in found] == [{"code": 1303}, "plain text line", {"code": 1102}]
+    assert [r.location.line for r in found] == [1, 2, 4]
+
+
+def test_python_traceback_belongs_to_the_line_that_started_it() -> None:
+    data = (
+        b"2026-01-01 ERROR submit failed\n"
+        b"Traceback (most recent call last):\n"
+        b'  File "a.py", line 1, in <module>\n'
+        b"    post()\n"
+        b"httpx.ReadTimeout: The read operation timed out\n"
+        b"2026-01-01 INFO next\n"
+    )
+    found = records(data)
+    assert len(found) == 2
+    assert found[0].value.endswith("httpx.ReadTimeout: The read operation timed out")
+    assert found[1].value == "2026-01-01 INFO next"
+
+
+def test_chained_traceback_stays_one_record() -> None:
+    data = (
+        b"Traceback (most recent call last):\n"
+        b'  File "a.py", line 1\n'
+        b"ConnectionResetError: [Errno 104] Connection reset by peer\n"
+        b"\n"
+        b"During handling of the above exception, another exception occurred:\n"
+        b"\n"
+        b"Traceback (most recent call last):\n"
+        b'  File "b.py", line 2\n'
+        b"requests.exceptions.ConnectionError: ('Connection aborted.', ConnectionResetError(104))\n"
+        b"next line\n"
+    )
+    found = records(data)
+    assert len(found) == 2
+    assert "During handling" in found[0].value
+
+
+def test_js_stack_trace_belongs_to_its_error_line() -> None:
+    data = b"Error: socket hang up\n    at connResetException (node:internal/errors:720:14)\n    at TLSSocket.socketOnEnd (node:_http_client:519:23)\nnext\n"
+    found = records(data)
+    assert len(found) == 2 and found[0].value.count("\n") == 2
+
+
+def test_bom_and_crlf_are_tolerated() -> None:
+    found = records(b'\xef\xbb\xbf{"code": 1303}\r\nhttpx.ConnectTimeout: timed out\r\n')
+    assert [r.value for r in found] == [{"code": 1303}, "httpx.ConnectTimeout: timed out"]
+
+
+def test_gzip_files_are_read_transparently(tmp_path: Path) -> None:
+    path = tmp_path / "day.log.gz"
+    path.write_bytes(gzip.compress(b'{"code": 1303}\n{"code": 1102}\n'))
+    assert [r.value for r in read_paths([str(path)])] == [{"code": 1303}, {"code": 1102}]
+
+
+def test_undecodable_line_is_unreadable_and_the_rest_survives() -> None:
+    found = records(b'{"code": 1303}\n\xff\xfe\x00\x01\x02\n{"code": 1102}\n')
+    assert [r.unreadable is not None for r in found] == [False, True, False]
+
+
+# ---- record shapes -------------------------------------------------------------
+
+SHAPES = [
+    # (record, rule, http_status, service_code)
+    ({"status": 429, "headers": {"Retry-After": "3"}, "body": {"code": 1302}}, "kling.rate.1302", 429, 1302),
+    ({"status_code": 429, "body": '{"code":1303,"message":"parallel task over resource pack limit"}'}, "kling.concurrency.1303", 429, 1303),
+    ({"http_status": 401, "kling_code": 1004, "kling_message": "Authorization has expired"}, "kling.auth.1004", 401, 1004),
+    ({"code": 1103, "message": "Unauthorized access", "request_id": "r"}, "kling.account.1103", None, 1103),
+    ({"task_id": "9", "task_status": "failed", "task_status_msg": "Failure to pass the risk control system"}, "kling.task.risk_control", None, None),
+    ({"code": 0, "message": "SUCCEED", "data": {"task_id": "9", "task_status": "failed", "task_status_msg": "Image pixel is invalid"}}, "kling.task.invalid_image", None, 0),
+    ({"level": "error", "response": {"status": 503, "data": {"code": 5001, "message": "maintenance"}}}, "kling.server.5001", 503, 5001),
+    ({"error": {"message": "Authorization is invalid", "type": "kling_error", "code": "1002"}}, "kling.auth.1002", None, 1002),
+    ('2026-01-01 ERROR create: {"code": 1102, "message": "Account balance not enough"}', "kling.account.1102", None, 1102),
+    ("HTTP 400 {'code': 1301, 'message': 'Trigger the content security policy of the platform'}", "kling.policy.1301", 400, 1301),
+    ('ERROR {"code":1303,"message":"parallel task ov', "kling.concurrency.1303", None, 1303),
+    ("Authorization未到有效时间", "kling.auth.1003", None, None),
+    ("requests.exceptions.HTTPError: 500 Server Error: Internal Server Error for url: https://api-singapore.klingai.com/v1/videos/text2video", "http.500", 500, None),
+    ("aiohttp.client_exceptions.ClientResponseError: 503, message='Service Unavailable', url=URL('https://api-singapore.klingai.com/v1/videos/text2video')", "http.502_503", 503, None),
+    ("AxiosError: Request failed with status code 403", "http.403", 403, None),
+    ("urllib.error.HTTPError: HTTP Error 504: Gateway Time-out", "http.504", 504, None),
+    ("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", "transport.tls_certificate", None, None),
+    ("TypeError: fetch failed\n  [cause]: Error: getaddrinfo ENOTFOUND api-singapore.klingai.com", "transport.dns", None, None),
+    ("<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", "transport.proxy_page_502_503", 502, None),
+    ({"code": 402, "msg": "积分不足"}, "gateway.kie.insufficient_credits", 402, None),
+    ({"id": "p", "status": "failed", "error": "E1001 out of memory", "version": "v", "urls": {}}, "gateway.replicate.out_of_memory", None, None),
+    ({"status": 504, "headers": {"x-fal-error-type": "request_timeout"}, "body": {"detail": "Request timed out", "error_type": "request_timeout"}}, "gateway.fal.timeout", 504, None),
+]
+
+
+@pytest.mark.parametrize(("record", "rule", "status", "code"), SHAPES)
+def test_record_shapes_normalize_and_match(
+    engine: Engine, record: object, rule: str, status: int | None, code: int | None
+) -> None:
+    d = engine.classify(record)
+    assert (d.rule, d.http_status, d.service_code) == (rule, status, code)
+
+
+def test_retry_after_header_sets_the_suggested_delay(engine: Engine) -> None:
+    d = engine.classify({"status": 429, "headers": {"Retry-After": "17"}, "body": {"code": 1302}})
+    assert d.retry is not None and d.retry.delay_seconds == 17
+
+
+def test_retry_after_as_http_date_uses_the_response_date(engine: Engine) -> None:
+    d = engine.classify({"status": 503, "headers": {"Date": "Wed, 25 Nov 2026 10:00:00 GMT",
+                                                    "Retry-After": "Wed, 25 Nov 2026 10:02:00 GMT"}, "body": ""})
+    assert d.retry is not None and d.retry.delay_seconds == 120
+
+
+def test_endpoint_and_task_id_come_from_the_url(engine: Engine) -> None:
+    d = engine.classify({"status": 404, "url": "https://api-singapore.klingai.com/v1/videos/image2video/866118282290851899?x=1",
+                         "body": {"code": 1203}})
+    assert d.task_id == "866118282290851899"
+    assert d.event is not None and d.event.endpoint == "/v1/videos/image2video/866118282290851899"
