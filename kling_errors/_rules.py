@@ -98,7 +98,7 @@ class RuleSet:
 
 def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> RuleSet:
     """Load the built-in rules (unless ``builtin=False``) followed by ``paths``."""
-    files = [(path, None) for path in rule_files(paths)]
+    files: list[tuple[Path, str | None]] = [(path, None) for path in rule_files(paths)]
     if builtin:
         base = builtin_rules_dir()
         files[:0] = [(p, f"rules/{p.relative_to(base)}") for p in rule_files([base])]

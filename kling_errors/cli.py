@@ -78,7 +78,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except RuleError as exc:
             _report(exc.problems)
-            click.echo(f"{len(exc.problems)} problem(s); no rules were loaded", err=True)
+            click.echo(
+                f"error: {len(exc.problems)} problem(s) in rule files; no rules were loaded",
+                err=True,
+            )
+            click.echo(f"hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
         except KlingErrorsError as exc:
             click.echo(f"error: {exc.message}", err=True)

@@ -41,14 +41,16 @@ def write_rules(tmp_path: Path) -> Callable[..., Path]:
         name: str = "team.yaml",
         text: str | None = None,
         *,
-        id: str = "team.rule",  # noqa: A002 - mirrors the YAML key
+        id: str = "team.rule",
         category: str = "server_error",
         match: str = "{http_status: 500}",
     ) -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = textwrap.dedent(text) if text is not None else RULE_TEMPLATE.format(
-            id=id, category=category, match=match
+        body = (
+            textwrap.dedent(text)
+            if text is not None
+            else RULE_TEMPLATE.format(id=id, category=category, match=match)
         )
         path.write_text(body, encoding="utf-8")
         return path

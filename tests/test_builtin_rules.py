@@ -107,6 +107,10 @@ def test_official_codes_keep_their_documented_http_status() -> None:
     # shared/kling-api.md §1: 1202/1203 are 404, 1103 is 403, 1300/1301 are 400, 1304 is 429.
     expected = {1202: 404, 1203: 404, 1103: 403, 1300: 400, 1301: 400, 1304: 429, 1102: 429}
     for code, status in expected.items():
-        (rule,) = [r for r in BUILTIN if any(code in (c.service_code or ()) for c in r.match)
-                   and not any(c.message for c in r.match if c.service_code)]
+        (rule,) = [
+            r
+            for r in BUILTIN
+            if any(code in (c.service_code or ()) for c in r.match)
+            and not any(c.message for c in r.match if c.service_code)
+        ]
         assert rule.expected_status == status, rule.id

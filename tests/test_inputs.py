@@ -37,13 +37,34 @@ def test_har_file_yields_its_entries(engine: Engine) -> None:
         "log": {
             "entries": [
                 {
-                    "request": {"method": "POST", "url": "https://api-singapore.klingai.com/v1/videos/text2video",
-                                "headers": [{"name": "Authorization", "value": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJBSyJ9.c2ln"}]},
-                    "response": {"status": 429, "headers": [{"name": "Content-Type", "value": "application/json"}],
-                                 "content": {"text": '{"code":1303,"message":"parallel task over resource pack limit"}'}},
+                    "request": {
+                        "method": "POST",
+                        "url": "https://api-singapore.klingai.com/v1/videos/text2video",
+                        "headers": [
+                            {
+                                "name": "Authorization",
+                                "value": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJBSyJ9.c2ln",
+                            }
+                        ],
+                    },
+                    "response": {
+                        "status": 429,
+                        "headers": [{"name": "Content-Type", "value": "application/json"}],
+                        "content": {
+                            "text": '{"code":1303,"message":"parallel task over resource pack limit"}'
+                        },
+                    },
                 },
-                {"request": {"method": "GET", "url": "https://api-singapore.klingai.com/v1/videos/text2video/1"},
-                 "response": {"status": 200, "content": {"text": '{"code":0,"data":{"task_status":"succeed"}}'}}},
+                {
+                    "request": {
+                        "method": "GET",
+                        "url": "https://api-singapore.klingai.com/v1/videos/text2video/1",
+                    },
+                    "response": {
+                        "status": 200,
+                        "content": {"text": '{"code":0,"data":{"task_status":"succeed"}}'},
+                    },
+                },
             ]
         }
     }
@@ -122,28 +143,135 @@ def test_undecodable_line_is_unreadable_and_the_rest_survives() -> None:
 
 SHAPES = [
     # (record, rule, http_status, service_code)
-    ({"status": 429, "headers": {"Retry-After": "3"}, "body": {"code": 1302}}, "kling.rate.1302", 429, 1302),
-    ({"status_code": 429, "body": '{"code":1303,"message":"parallel task over resource pack limit"}'}, "kling.concurrency.1303", 429, 1303),
-    ({"http_status": 401, "kling_code": 1004, "kling_message": "Authorization has expired"}, "kling.auth.1004", 401, 1004),
-    ({"code": 1103, "message": "Unauthorized access", "request_id": "r"}, "kling.account.1103", None, 1103),
-    ({"task_id": "9", "task_status": "failed", "task_status_msg": "Failure to pass the risk control system"}, "kling.task.risk_control", None, None),
-    ({"code": 0, "message": "SUCCEED", "data": {"task_id": "9", "task_status": "failed", "task_status_msg": "Image pixel is invalid"}}, "kling.task.invalid_image", None, 0),
-    ({"level": "error", "response": {"status": 503, "data": {"code": 5001, "message": "maintenance"}}}, "kling.server.5001", 503, 5001),
-    ({"error": {"message": "Authorization is invalid", "type": "kling_error", "code": "1002"}}, "kling.auth.1002", None, 1002),
-    ('2026-01-01 ERROR create: {"code": 1102, "message": "Account balance not enough"}', "kling.account.1102", None, 1102),
-    ("HTTP 400 {'code': 1301, 'message': 'Trigger the content security policy of the platform'}", "kling.policy.1301", 400, 1301),
+    (
+        {"status": 429, "headers": {"Retry-After": "3"}, "body": {"code": 1302}},
+        "kling.rate.1302",
+        429,
+        1302,
+    ),
+    (
+        {
+            "status_code": 429,
+            "body": '{"code":1303,"message":"parallel task over resource pack limit"}',
+        },
+        "kling.concurrency.1303",
+        429,
+        1303,
+    ),
+    (
+        {"http_status": 401, "kling_code": 1004, "kling_message": "Authorization has expired"},
+        "kling.auth.1004",
+        401,
+        1004,
+    ),
+    (
+        {"code": 1103, "message": "Unauthorized access", "request_id": "r"},
+        "kling.account.1103",
+        None,
+        1103,
+    ),
+    (
+        {
+            "task_id": "9",
+            "task_status": "failed",
+            "task_status_msg": "Failure to pass the risk control system",
+        },
+        "kling.task.risk_control",
+        None,
+        None,
+    ),
+    (
+        {
+            "code": 0,
+            "message": "SUCCEED",
+            "data": {
+                "task_id": "9",
+                "task_status": "failed",
+                "task_status_msg": "Image pixel is invalid",
+            },
+        },
+        "kling.task.invalid_image",
+        None,
+        0,
+    ),
+    (
+        {
+            "level": "error",
+            "response": {"status": 503, "data": {"code": 5001, "message": "maintenance"}},
+        },
+        "kling.server.5001",
+        503,
+        5001,
+    ),
+    (
+        {"error": {"message": "Authorization is invalid", "type": "kling_error", "code": "1002"}},
+        "kling.auth.1002",
+        None,
+        1002,
+    ),
+    (
+        '2026-01-01 ERROR create: {"code": 1102, "message": "Account balance not enough"}',
+        "kling.account.1102",
+        None,
+        1102,
+    ),
+    (
+        "HTTP 400 {'code': 1301, 'message': 'Trigger the content security policy of the platform'}",
+        "kling.policy.1301",
+        400,
+        1301,
+    ),
     ('ERROR {"code":1303,"message":"parallel task ov', "kling.concurrency.1303", None, 1303),
     ("Authorization未到有效时间", "kling.auth.1003", None, None),
-    ("requests.exceptions.HTTPError: 500 Server Error: Internal Server Error for url: https://api-singapore.klingai.com/v1/videos/text2video", "http.500", 500, None),
-    ("aiohttp.client_exceptions.ClientResponseError: 503, message='Service Unavailable', url=URL('https://api-singapore.klingai.com/v1/videos/text2video')", "http.502_503", 503, None),
+    (
+        "requests.exceptions.HTTPError: 500 Server Error: Internal Server Error for url: https://api-singapore.klingai.com/v1/videos/text2video",
+        "http.500",
+        500,
+        None,
+    ),
+    (
+        "aiohttp.client_exceptions.ClientResponseError: 503, message='Service Unavailable', url=URL('https://api-singapore.klingai.com/v1/videos/text2video')",
+        "http.502_503",
+        503,
+        None,
+    ),
     ("AxiosError: Request failed with status code 403", "http.403", 403, None),
     ("urllib.error.HTTPError: HTTP Error 504: Gateway Time-out", "http.504", 504, None),
-    ("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", "transport.tls_certificate", None, None),
-    ("TypeError: fetch failed\n  [cause]: Error: getaddrinfo ENOTFOUND api-singapore.klingai.com", "transport.dns", None, None),
-    ("<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", "transport.proxy_page_502_503", 502, None),
+    (
+        "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed",
+        "transport.tls_certificate",
+        None,
+        None,
+    ),
+    (
+        "TypeError: fetch failed\n  [cause]: Error: getaddrinfo ENOTFOUND api-singapore.klingai.com",
+        "transport.dns",
+        None,
+        None,
+    ),
+    (
+        "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>",
+        "transport.proxy_page_502_503",
+        502,
+        None,
+    ),
     ({"code": 402, "msg": "积分不足"}, "gateway.kie.insufficient_credits", 402, None),
-    ({"id": "p", "status": "failed", "error": "E1001 out of memory", "version": "v", "urls": {}}, "gateway.replicate.out_of_memory", None, None),
-    ({"status": 504, "headers": {"x-fal-error-type": "request_timeout"}, "body": {"detail": "Request timed out", "error_type": "request_timeout"}}, "gateway.fal.timeout", 504, None),
+    (
+        {"id": "p", "status": "failed", "error": "E1001 out of memory", "version": "v", "urls": {}},
+        "gateway.replicate.out_of_memory",
+        None,
+        None,
+    ),
+    (
+        {
+            "status": 504,
+            "headers": {"x-fal-error-type": "request_timeout"},
+            "body": {"detail": "Request timed out", "error_type": "request_timeout"},
+        },
+        "gateway.fal.timeout",
+        504,
+        None,
+    ),
 ]
 
 
@@ -161,13 +289,26 @@ def test_retry_after_header_sets_the_suggested_delay(engine: Engine) -> None:
 
 
 def test_retry_after_as_http_date_uses_the_response_date(engine: Engine) -> None:
-    d = engine.classify({"status": 503, "headers": {"Date": "Wed, 25 Nov 2026 10:00:00 GMT",
-                                                    "Retry-After": "Wed, 25 Nov 2026 10:02:00 GMT"}, "body": ""})
+    d = engine.classify(
+        {
+            "status": 503,
+            "headers": {
+                "Date": "Wed, 25 Nov 2026 10:00:00 GMT",
+                "Retry-After": "Wed, 25 Nov 2026 10:02:00 GMT",
+            },
+            "body": "",
+        }
+    )
     assert d.retry is not None and d.retry.delay_seconds == 120
 
 
 def test_endpoint_and_task_id_come_from_the_url(engine: Engine) -> None:
-    d = engine.classify({"status": 404, "url": "https://api-singapore.klingai.com/v1/videos/image2video/866118282290851899?x=1",
-                         "body": {"code": 1203}})
+    d = engine.classify(
+        {
+            "status": 404,
+            "url": "https://api-singapore.klingai.com/v1/videos/image2video/866118282290851899?x=1",
+            "body": {"code": 1203},
+        }
+    )
     assert d.task_id == "866118282290851899"
     assert d.event is not None and d.event.endpoint == "/v1/videos/image2video/866118282290851899"

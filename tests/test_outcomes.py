@@ -7,13 +7,31 @@ import pytest
 from kling_errors import Engine
 
 NOT_ERRORS = [
-    {"code": 0, "message": "SUCCEED", "request_id": "r", "data": {"task_id": "1", "task_status": "submitted"}},
-    {"code": 0, "message": "SUCCEED", "data": {"task_id": "1", "task_status": "succeed", "task_result": {"videos": []}}},
+    {
+        "code": 0,
+        "message": "SUCCEED",
+        "request_id": "r",
+        "data": {"task_id": "1", "task_status": "submitted"},
+    },
+    {
+        "code": 0,
+        "message": "SUCCEED",
+        "data": {"task_id": "1", "task_status": "succeed", "task_result": {"videos": []}},
+    },
     {"task_id": "1", "task_status": "processing"},
     {"status": 200, "body": {"code": 0, "data": {"task_status": "processing"}}},
     {"status": 200, "body": ""},
-    {"code": 200, "message": "success", "data": {"task_id": "t", "task_type": "video_generation", "status": "completed",
-                                                  "model": "kling", "error": {"code": 0, "raw_message": "", "message": ""}}},
+    {
+        "code": 200,
+        "message": "success",
+        "data": {
+            "task_id": "t",
+            "task_type": "video_generation",
+            "status": "completed",
+            "model": "kling",
+            "error": {"code": 0, "raw_message": "", "message": ""},
+        },
+    },
     {"code": 200, "msg": "success", "data": {"taskId": "task_kling_1"}},
     {"id": "p", "status": "succeeded", "version": "v", "urls": {}},
     "2026-11-25 10:00:00 INFO kling task created task_id=1",
@@ -59,7 +77,9 @@ def test_deeply_nested_record_is_unreadable_not_a_crash(engine: Engine) -> None:
 
 
 def test_unknown_error_is_unmatched_with_its_facts_kept(engine: Engine) -> None:
-    d = engine.classify({"status": 418, "body": {"code": 1999, "message": "teapot", "request_id": "r-9"}})
+    d = engine.classify(
+        {"status": 418, "body": {"code": 1999, "message": "teapot", "request_id": "r-9"}}
+    )
     assert d.outcome == "unmatched"
     assert (d.http_status, d.service_code, d.message, d.request_id) == (418, 1999, "teapot", "r-9")
     assert d.category is None and d.retryable is None

@@ -9,7 +9,9 @@ from kling_errors import Engine
 
 
 def test_429_with_1102_is_billing_not_rate_limit(engine: Engine) -> None:
-    d = engine.classify({"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}})
+    d = engine.classify(
+        {"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}}
+    )
     assert (d.rule, d.category, d.retryable) == ("kling.account.1102", "quota_billing", False)
     assert d.retry is not None and d.retry.delay_seconds is None
 
@@ -20,7 +22,9 @@ def test_404_with_1202_is_a_bad_method_not_a_missing_resource(engine: Engine) ->
 
 
 def test_body_code_beats_a_200_on_the_wire(engine: Engine) -> None:
-    d = engine.classify({"status": 200, "body": {"code": 1303, "message": "parallel task over resource pack limit"}})
+    d = engine.classify(
+        {"status": 200, "body": {"code": 1303, "message": "parallel task over resource pack limit"}}
+    )
     assert d.category == "concurrency_limit"
     assert d.http_status == 200
 
@@ -31,14 +35,18 @@ def test_service_code_beats_a_contradicting_message(engine: Engine) -> None:
 
 
 def test_more_conditions_beat_fewer(engine: Engine) -> None:
-    d = engine.classify({"status": 400, "body": {"code": 1201, "message": "File is not in a valid base64 format"}})
+    d = engine.classify(
+        {"status": 400, "body": {"code": 1201, "message": "File is not in a valid base64 format"}}
+    )
     assert d.rule == "kling.request.1201.base64_prefix"
     generic = engine.classify({"status": 400, "body": {"code": 1201, "message": "bad duration"}})
     assert generic.rule == "kling.request.1201"
 
 
 def test_http_status_alone_is_ambiguous_for_429(engine: Engine) -> None:
-    d = engine.classify("Client error '429 Too Many Requests' for url 'https://api-singapore.klingai.com/v1/x'")
+    d = engine.classify(
+        "Client error '429 Too Many Requests' for url 'https://api-singapore.klingai.com/v1/x'"
+    )
     assert d.rule == "http.429"
     assert d.retryable is None
 
@@ -77,7 +85,9 @@ def test_exact_status_beats_a_status_class(write_rules: Callable[..., Path]) -> 
 
 
 def test_candidates_list_every_match_best_first(engine: Engine) -> None:
-    found = engine.candidates({"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}})
+    found = engine.candidates(
+        {"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}}
+    )
     ids = [c.rule.id for c in found]
     assert ids[0] == "kling.account.1102"
     assert "http.429" in ids

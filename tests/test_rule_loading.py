@@ -43,14 +43,22 @@ def test_unknown_key_is_reported_with_its_name(write_rules: Callable[..., Path])
 
 def test_duplicate_yaml_key_is_an_error(write_rules: Callable[..., Path]) -> None:
     path = write_rules()
-    path.write_text(path.read_text().replace("    severity: error\n", "    severity: error\n    severity: info\n"))
+    path.write_text(
+        path.read_text().replace(
+            "    severity: error\n", "    severity: error\n    severity: info\n"
+        )
+    )
     (problem,) = problems_of(path)
     assert ":7:" in problem and "duplicate key 'severity'" in problem
 
 
 def test_every_problem_is_reported_not_just_the_first(write_rules: Callable[..., Path]) -> None:
     path = write_rules()
-    text = path.read_text().replace("category: server_error", "category: nope").replace("severity: error", "severity: loud")
+    text = (
+        path.read_text()
+        .replace("category: server_error", "category: nope")
+        .replace("severity: error", "severity: loud")
+    )
     path.write_text(text)
     found = problems_of(path)
     assert len(found) == 2 and ":5:" in found[0] and ":6:" in found[1]
@@ -69,16 +77,20 @@ def test_template_naming_an_unknown_field_is_reported(write_rules: Callable[...,
     assert "request_idd" in problem and "not an event field" in problem and ":13" in problem
 
 
-def test_template_reaching_for_private_attributes_is_refused(write_rules: Callable[..., Path]) -> None:
+def test_template_reaching_for_private_attributes_is_refused(
+    write_rules: Callable[..., Path],
+) -> None:
     path = write_rules()
-    path.write_text(path.read_text() + "    remediation: \"{{ message.__class__.__mro__ }}\"\n")
+    path.write_text(path.read_text() + '    remediation: "{{ message.__class__.__mro__ }}"\n')
     found = problems_of(path)
     assert any("private attributes are refused" in p for p in found)
 
 
 def test_retry_policy_contradicting_retryable_is_an_error(write_rules: Callable[..., Path]) -> None:
     path = write_rules()
-    path.write_text(path.read_text().replace("retry: {strategy: none}", "retry: {strategy: backoff}"))
+    path.write_text(
+        path.read_text().replace("retry: {strategy: none}", "retry: {strategy: backoff}")
+    )
     (problem,) = problems_of(path)
     assert "retryable is false but the retry strategy is 'backoff'" in problem
 
@@ -92,13 +104,17 @@ def test_python_tags_are_refused(write_rules: Callable[..., Path]) -> None:
 def test_alias_bomb_is_refused_quickly(write_rules: Callable[..., Path]) -> None:
     lines = ["a: &a ['x','x','x','x','x','x','x','x','x']"]
     for i in range(1, 9):
-        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [*{chr(96 + i)},*{chr(96 + i)},*{chr(96 + i)},*{chr(96 + i)}]")
+        lines.append(
+            f"{chr(97 + i)}: &{chr(97 + i)} [*{chr(96 + i)},*{chr(96 + i)},*{chr(96 + i)},*{chr(96 + i)}]"
+        )
     path = write_rules(text="\n".join(lines) + "\n")
     (problem,) = problems_of(path)
     assert "aliases" in problem
 
 
-def test_duplicate_rule_ids_across_files_fail_the_whole_load(write_rules: Callable[..., Path]) -> None:
+def test_duplicate_rule_ids_across_files_fail_the_whole_load(
+    write_rules: Callable[..., Path],
+) -> None:
     first = write_rules("a.yaml", id="team.same")
     write_rules("b.yaml", id="team.same")
     with pytest.raises(RuleError) as caught:
