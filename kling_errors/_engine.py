@@ -50,13 +50,16 @@ class Engine:
             return unmatched(index, location, event)
         return self._builder.matched(index, location, event, candidate)
 
+    def classify_raw(self, raw: RawRecord, index: int = 0) -> Diagnosis:
+        """Diagnose a record as read from a file (it may already be known unreadable)."""
+        if raw.unreadable is not None:
+            return unreadable(index, raw.location, raw.unreadable)
+        return self.classify(raw.value, index=index, location=raw.location)
+
     def classify_records(self, records: Iterable[RawRecord]) -> Iterator[Diagnosis]:
         """One Diagnosis per raw record, in order, whatever the record holds."""
         for index, raw in enumerate(records):
-            if raw.unreadable is not None:
-                yield unreadable(index, raw.location, raw.unreadable)
-            else:
-                yield self.classify(raw.value, index=index, location=raw.location)
+            yield self.classify_raw(raw, index)
 
     def candidates(self, record: Any) -> list[Candidate]:
         """Every rule that matches the record, best first (what `--why` shows)."""

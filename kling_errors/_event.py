@@ -63,7 +63,9 @@ _GATEWAY_HOSTS = (
     (re.compile(r"(?:^|\.)kie\.ai$"), "kie"),
     (re.compile(r"(?:^|\.)replicate\.(?:com|delivery)$"), "replicate"),
 )
-GATEWAYS = frozenset(["fal", "piapi", "kie", "replicate", "aggregator"])
+# Detected from URLs and body shapes: fal, piapi, kie, replicate, aggregator. A record can
+# also name its gateway itself ({"gateway": "acme", ...}), so teams can match their own.
+_GATEWAY_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _REPLICATE_STATUSES = frozenset(["starting", "processing", "succeeded", "failed", "canceled"])
 
 # HTTP status spelled in free text by common clients and log formats.
@@ -248,8 +250,8 @@ def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None
     if depth > MAX_DEPTH:
         return
     gateway = data.get("gateway")
-    if isinstance(gateway, str) and gateway.lower() in GATEWAYS:
-        builder.first("gateway", gateway.lower())
+    if isinstance(gateway, str) and _GATEWAY_NAME.fullmatch(gateway.lower()):
+        builder.first("gateway", gateway.lower())  # an explicit annotation, any name
     if "headers" in data:
         _absorb_headers(builder, data["headers"])
     for key in ("url", "endpoint", "uri", "path"):

@@ -116,3 +116,45 @@ class Matcher:
             return None
         entry_rank, rule, alt = winner
         return Candidate(rule, alt, rule.match[alt].names(), entry_rank)
+
+
+RANK_NAMES = (
+    "priority",
+    "service-code condition",
+    "conditions held",
+    "status precision",
+    "load order",
+)
+
+
+def why_lost(winner: Rank, loser: Rank) -> str:
+    """The first precedence step at which ``loser`` fell behind ``winner``."""
+    for name, won, lost in zip(RANK_NAMES, winner, loser, strict=True):
+        if won != lost:
+            if name == "service-code condition":
+                return "no service-code condition"
+            if name == "load order":
+                return "loaded earlier (a tie: same specificity)"
+            return f"lower {name} ({lost} < {won})"
+    return "identical rank"
+
+
+def explain_candidates(candidates: list[Candidate]) -> list[dict[str, object]]:
+    """For `classify --why`: each matching rule, what held, and why it won or lost."""
+    if not candidates:
+        return []
+    best = candidates[0].rank
+    return [
+        {
+            "rule": c.rule.id,
+            "won": index == 0,
+            "conditions": list(c.conditions),
+            "priority": c.rank[0],
+            "service_code_condition": bool(c.rank[1]),
+            "conditions_held": c.rank[2],
+            "status_precision": c.rank[3],
+            "load_order": c.rank[4],
+            "lost_because": None if index == 0 else why_lost(best, c.rank),
+        }
+        for index, c in enumerate(candidates)
+    ]

@@ -6,6 +6,7 @@ input record -> Event -> (matching Rule) -> Diagnosis
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -219,6 +220,9 @@ class Rule:
     examples: tuple[Any, ...] = ()
     counter_examples: tuple[Any, ...] = ()
     tags: tuple[str, ...] = ()
+    rule_set: str = ""  # "builtin" or the --rules path it came from
+    extends: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,25 @@ def redacted(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def record_json(diagnosis: Diagnosis) -> str:
-    return json.dumps(redacted(diagnosis.to_dict()), ensure_ascii=False)
+def record_json(diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+    record = redacted(diagnosis.to_dict())
+    if why is not None:
+        record["why"] = why
+    return json.dumps(record, ensure_ascii=False)
+
+
+def why_text(why: list[dict[str, Any]]) -> str:
+    if not why:
+        return "  why: no rule's conditions all held"
+    lines = ["  why:"]
+    for c in why:
+        held = ", ".join(c["conditions"])
+        verdict = "WON" if c["won"] else f"lost: {c['lost_because']}"
+        lines.append(
+            f"    {c['rule']}  [{verdict}]  held: {held}; priority {c['priority']}, "
+            f"{c['conditions_held']} condition(s)"
+        )
+    return "\n".join(lines)
 
 
 def plural(count: int, noun: str) -> str:
@@ -115,13 +132,18 @@ class Writer:
         self.color = color
         self.count = 0
 
-    def write(self, diagnosis: Diagnosis) -> None:
-        if self.fmt == "jsonl":
-            self.out.write(record_json(diagnosis) + "\n")
-        elif self.fmt == "json":
-            self.out.write(("[\n" if self.count == 0 else ",\n") + record_json(diagnosis))
+    def write(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> None:
+        """``why`` (from `classify --why`) adds the candidate rules and why the winner won."""
+        if self.fmt == "text":
+            block = text_block(diagnosis, self.color)
+            if why is not None:
+                block += "\n" + why_text(why)
+            self.out.write(("\n" if self.count else "") + block + "\n")
         else:
-            self.out.write(("\n" if self.count else "") + text_block(diagnosis, self.color) + "\n")
+            line = record_json(diagnosis, why)
+            self.out.write(
+                line + "\n" if self.fmt == "jsonl" else ("[\n" if self.count == 0 else ",\n") + line
+            )
         self.count += 1
 
     def close(self) -> None:

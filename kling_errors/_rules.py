@@ -29,6 +29,7 @@ from ._models import (
     Source,
     StatusCondition,
 )
+from ._regex import nested_quantifier
 from ._render import template_problems
 from ._yaml import YamlDocument, YamlPath, load_yaml
 
@@ -79,9 +80,10 @@ def rule_files(paths: Iterable[str | Path]) -> list[Path]:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Rules in load order, plus lookup by id."""
+    """Rules in load order (the order that breaks precedence ties), plus lookup by id."""
 
     rules: tuple[Rule, ...]
+    sources: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -96,71 +98,229 @@ class RuleSet:
         return None
 
 
+@dataclass(frozen=True)
+class RuleSource:
+    """One rule set: the built-ins, or one user path (a file or a directory)."""
+
+    label: str
+    files: tuple[tuple[Path, str], ...]  # (file, name shown in messages and origins)
+
+
+def builtin_source() -> RuleSource:
+    base = builtin_rules_dir()
+    return RuleSource(
+        "builtin", tuple((p, f"rules/{p.relative_to(base)}") for p in rule_files([base]))
+    )
+
+
+def user_source(path: str | Path) -> RuleSource:
+    files = rule_files([path])
+    if not files and not Path(path).exists():
+        files = [Path(path)]  # reported as "no such rule file" when read
+    return RuleSource(str(path), tuple((f, str(f)) for f in files))
+
+
+@dataclass
+class _Entry:
+    raw: dict[str, Any]
+    doc: YamlDocument
+    index: int
+    source: str
+    extends: str | None
+
+
+@dataclass
+class LoadReport:
+    """Everything a load found: the rules (if no problem), problems and warnings."""
+
+    rules: RuleSet
+    problems: list[Problem]
+    warnings: list[Problem]
+    files: int
+
+
 def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> RuleSet:
-    """Load the built-in rules (unless ``builtin=False``) followed by ``paths``."""
-    files: list[tuple[Path, str | None]] = [(path, None) for path in rule_files(paths)]
-    if builtin:
-        base = builtin_rules_dir()
-        files[:0] = [(p, f"rules/{p.relative_to(base)}") for p in rule_files([base])]
+    """Load the built-in rules (unless ``builtin=False``), then each path as a rule set.
+
+    Later sets override earlier ones: a rule with the id of an earlier rule replaces it,
+    a file's ``disable:`` list removes earlier rules, and ``extends: ID`` starts from an
+    earlier rule's fields. Any problem anywhere raises RuleError and nothing is loaded.
+    """
+    sources = ([builtin_source()] if builtin else []) + [user_source(p) for p in paths]
+    report = collect(sources)
+    if report.problems:
+        raise RuleError(report.problems)
+    return report.rules
+
+
+def collect(sources: Iterable[RuleSource]) -> LoadReport:
+    entries: dict[str, _Entry] = {}
     problems: list[Problem] = []
-    rules: list[Rule] = []
-    for path, display in files:
-        file_rules, file_problems = read_rule_file(path, display)
-        rules.extend(file_rules)
-        problems.extend(file_problems)
-    seen: dict[str, Rule] = {}
-    for rule in rules:
-        if rule.id in seen:
-            problems.append(
-                Problem(
-                    rule.origin.path,
-                    rule.origin.line,
-                    None,
-                    f"duplicate rule id {rule.id!r} (also at {seen[rule.id].origin})",
-                    "give each rule a unique id",
-                    "id",
-                )
+    warnings: list[Problem] = []
+    file_count = 0
+    labels = []
+    for source in sources:
+        labels.append(source.label)
+        defined_here: dict[str, str] = {}
+        for path, display in source.files:
+            file_count += 1
+            doc, file_problems, file_warnings = parse_rule_file(path, display)
+            problems.extend(file_problems)
+            warnings.extend(file_warnings)
+            if doc is None:
+                continue
+            # Rules the schema rejected are skipped; the others still get semantic checks
+            # so one run reports every problem.
+            broken = {i for i in map(_rule_index, file_problems) if i is not None}
+            for i, rule_id in enumerate(doc.data.get("disable", [])):
+                if entries.pop(rule_id, None) is None:
+                    problems.append(
+                        doc.problem(
+                            ("disable", i),
+                            f"disables {rule_id!r}, which no earlier rule set defines",
+                            "`disable` names rules loaded before this file (see `rules list`)",
+                        )
+                    )
+            for index, raw in enumerate(doc.data.get("rules", [])):
+                if index in broken:
+                    continue
+                entry = _define(doc, index, raw, source.label, entries, defined_here, problems)
+                if entry is not None:
+                    problems.extend(semantic_problems(entry.doc, entry.index, entry.raw))
+                    entries.pop(entry.raw["id"], None)  # an override moves to the end
+                    entries[entry.raw["id"]] = entry
+    rules = () if problems else tuple(_build_rule(e) for e in entries.values())
+    return LoadReport(RuleSet(rules, tuple(labels)), problems, warnings, file_count)
+
+
+_NOT_INHERITED = ("id", "extends", "examples", "counter_examples")
+
+
+def _define(
+    doc: YamlDocument,
+    index: int,
+    raw: dict[str, Any],
+    source: str,
+    entries: dict[str, _Entry],
+    defined_here: dict[str, str],
+    problems: list[Problem],
+) -> _Entry | None:
+    rule_id = raw["id"]
+    line, _ = doc.where(("rules", index))
+    if rule_id in defined_here:
+        problems.append(
+            doc.problem(
+                ("rules", index, "id"),
+                f"duplicate rule id {rule_id!r} (also at {defined_here[rule_id]})",
+                "ids are unique within a rule set; to replace a rule, override it from a later set",
             )
-        seen.setdefault(rule.id, rule)
+        )
+        return None
+    defined_here[rule_id] = f"{doc.path}:{line}"
+    base_id = raw.get("extends")
+    if base_id is None:
+        return _Entry(raw, doc, index, source, None)
+    base = entries.get(base_id)
+    if base is None:
+        problems.append(
+            doc.problem(
+                ("rules", index, "extends"),
+                f"extends {base_id!r}, which is not defined before this rule",
+                "a rule can extend only rules loaded before it (built-ins or earlier sets)",
+            )
+        )
+        return None
+    merged = {k: v for k, v in base.raw.items() if k not in _NOT_INHERITED}
+    merged.update({k: v for k, v in raw.items() if k != "extends"})
+    return _Entry(merged, doc, index, source, base_id)
+
+
+def parse_rule_file(
+    path: str | Path, display: str | None = None
+) -> tuple[YamlDocument | None, list[Problem], list[Problem]]:
+    """YAML and schema checks of one file: (document or None, problems, warnings)."""
+    name = display or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(name, None, None, "no such rule file or directory")], []
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, None, None, f"cannot read rule file: {exc}")], []
+    doc, problems = load_yaml(text, name)
     if problems:
-        raise RuleError(problems)
-    return RuleSet(tuple(rules))
+        return None, problems, []
+    if doc.data is None:
+        return None, [Problem(name, 1, 1, "empty rule file", "add a top-level `rules:` list")], []
+    problems = schema_problems(doc)
+    warnings = [
+        doc.problem(
+            path,
+            "an unquoted yes/no/on/off is read as a boolean (YAML 1.1)",
+            "write true/false for a boolean, or quote the word for text",
+        )
+        for path in doc.implicit_booleans
+    ]
+    if problems and not _rules_listed(doc.data):
+        return None, problems, warnings
+    if problems:
+        booleans = set(doc.implicit_booleans)
+        problems = [
+            p
+            if not any(doc.problem(b, "").field == p.field for b in booleans)
+            else Problem(
+                p.path,
+                p.line,
+                p.column,
+                p.message,
+                "quote it: YAML 1.1 reads yes/no/on/off as booleans",
+                p.field,
+            )
+            for p in problems
+        ]
+    return doc, problems, warnings
+
+
+def _rules_listed(data: Any) -> bool:
+    """The file's top level is usable: a mapping whose rules/disable are lists."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("rules", []), list)
+        and isinstance(data.get("disable", []), list)
+        and all(isinstance(d, str) for d in data.get("disable", []))
+        and all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in data.get("rules", []))
+    )
+
+
+def _rule_index(problem: Problem) -> int | None:
+    """Which rule a schema problem is about: rules[3].match -> 3."""
+    found = re.match(r"rules\[(\d+)\]", problem.field)
+    return int(found.group(1)) if found else None
 
 
 def read_rule_file(
     path: str | Path, display: str | None = None
 ) -> tuple[list[Rule], list[Problem]]:
-    """Rules of one file and every problem found in it (rules are empty if any problem).
-
-    ``display`` is the name used in messages and origins (built-ins show as rules/x.yaml).
-    """
-    name = display or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return [], [Problem(name, None, None, "no such rule file or directory")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(name, None, None, f"cannot read rule file: {exc}")]
-    doc, problems = load_yaml(text, name)
-    if problems:
-        return [], problems
-    if doc.data is None:
-        return [], [Problem(name, 1, 1, "empty rule file", "add a top-level `rules:` list")]
-    problems = schema_problems(doc)
-    if problems:
-        return [], problems
-    problems = semantic_problems(doc)
-    if problems:
-        return [], problems
-    return [_build_rule(doc, index, raw) for index, raw in enumerate(doc.data["rules"])], []
+    """Rules of one file on its own (no extends/disable across files); problems if any."""
+    report = collect([RuleSource(str(path), ((Path(path), display or str(path)),))])
+    return list(report.rules), report.problems
 
 
 def schema_problems(doc: YamlDocument) -> list[Problem]:
-    problems = []
-    for error in _rule_validator().iter_errors(doc.data):
-        path: YamlPath = tuple(error.absolute_path)
-        problems.append(doc.problem(path, _describe(error), _hint(error)))
-    return problems
+    return [
+        doc.problem(error_path(error), _describe(error), _hint(error))
+        for error in _rule_validator().iter_errors(doc.data)
+    ]
+
+
+def error_path(error: ValidationError) -> YamlPath:
+    """Where a schema error is: for an unknown key, the key itself, not its mapping."""
+    path: YamlPath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unknown = [k for k in error.instance if k not in known]
+        if unknown:
+            return (*path, unknown[0])
+    return path
 
 
 def _describe(error: ValidationError) -> str:
@@ -202,65 +362,64 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def semantic_problems(doc: YamlDocument) -> list[Problem]:
+def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> list[Problem]:
     """What the schema cannot say: regexes compile, templates are safe, retry is coherent."""
     problems: list[Problem] = []
-    for index, raw in enumerate(doc.data["rules"]):
-        base: YamlPath = ("rules", index)
-        for alt_path, conditions in _condition_sets(raw, base):
-            for key in ("message", "text"):
-                if key in conditions:
-                    error = _regex_error(conditions[key])
-                    if error:
-                        problems.append(
-                            doc.problem(
-                                (*alt_path, key),
-                                f"invalid regular expression: {error}",
-                                "regexes use Python `re` syntax, case-insensitive",
-                            )
-                        )
-            for header, value in conditions.get("headers", {}).items():
-                error = _regex_error(value) if isinstance(value, str) else None
+    base: YamlPath = ("rules", index)
+    for alt_path, conditions in _condition_sets(raw, base):
+        for key in ("message", "text"):
+            if key in conditions:
+                error = _regex_error(conditions[key])
                 if error:
                     problems.append(
                         doc.problem(
-                            (*alt_path, "headers", header), f"invalid regular expression: {error}"
+                            (*alt_path, key),
+                            f"invalid regular expression: {error}",
+                            "regexes use Python `re` syntax, case-insensitive",
                         )
                     )
-        if "remediation" in raw:
-            path = (*base, "remediation")
-            line, _ = doc.where(path)
-            first_line = (line or 0) + (1 if path in doc.block_scalars else 0)
-            for offset, message in template_problems(raw["remediation"]):
+        for header, value in conditions.get("headers", {}).items():
+            error = _regex_error(value) if isinstance(value, str) else None
+            if error:
                 problems.append(
-                    Problem(
-                        doc.path,
-                        first_line + offset - 1 if line is not None else None,
-                        None,
-                        f"rule {raw['id']!r}: {message}",
-                        "templates may use: http_status, service_code, message, request_id,"
-                        " task_id, task_status, retry_after, endpoint, method, gateway,"
-                        " gateway_code, headers, rule, delay",
-                        "remediation",
+                    doc.problem(
+                        (*alt_path, "headers", header), f"invalid regular expression: {error}"
                     )
                 )
-        strategy = raw["retry"]["strategy"]
-        if raw["retryable"] is False and strategy != "none":
+    if "remediation" in raw:
+        path = (*base, "remediation")
+        line, _ = doc.where(path)
+        first_line = (line or 0) + (1 if path in doc.block_scalars else 0)
+        for offset, message in template_problems(raw["remediation"]):
             problems.append(
-                doc.problem(
-                    (*base, "retry", "strategy"),
-                    f"retryable is false but the retry strategy is {strategy!r}",
-                    "use `strategy: none`, or set `retryable: true` (or null when unsure)",
+                Problem(
+                    doc.path,
+                    first_line + offset - 1 if line is not None else None,
+                    None,
+                    f"rule {raw['id']!r}: {message}",
+                    "templates may use: http_status, service_code, message, request_id,"
+                    " task_id, task_status, retry_after, endpoint, method, gateway,"
+                    " gateway_code, headers, rule, delay",
+                    "remediation",
                 )
             )
-        if raw["retryable"] is True and strategy == "none":
-            problems.append(
-                doc.problem(
-                    (*base, "retry", "strategy"),
-                    "retryable is true but the retry strategy is 'none'",
-                    "name how to retry (backoff, resign_token, wait_for_capacity)",
-                )
+    strategy = raw["retry"]["strategy"]
+    if raw["retryable"] is False and strategy != "none":
+        problems.append(
+            doc.problem(
+                (*base, "retry", "strategy"),
+                f"retryable is false but the retry strategy is {strategy!r}",
+                "use `strategy: none`, or set `retryable: true` (or null when unsure)",
             )
+        )
+    if raw["retryable"] is True and strategy == "none":
+        problems.append(
+            doc.problem(
+                (*base, "retry", "strategy"),
+                "retryable is true but the retry strategy is 'none'",
+                "name how to retry (backoff, resign_token, wait_for_capacity)",
+            )
+        )
     return problems
 
 
@@ -276,6 +435,12 @@ def _regex_error(pattern: str) -> str | None:
         re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         return str(exc)
+    risky = nested_quantifier(pattern)
+    if risky:
+        return (
+            f"{risky!r} nests an unbounded repeat inside another: catastrophic backtracking"
+            " can hang matching (drop the outer repeat, or make the inner one possessive: a++)"
+        )
     return None
 
 
@@ -320,8 +485,9 @@ def build_conditions(raw: dict[str, Any]) -> Conditions:
     )
 
 
-def _build_rule(doc: YamlDocument, index: int, raw: dict[str, Any]) -> Rule:
-    line, _ = doc.where(("rules", index))
+def _build_rule(entry: _Entry) -> Rule:
+    doc, raw = entry.doc, entry.raw
+    line, _ = doc.where(("rules", entry.index))
     match = raw["match"]
     retry = raw["retry"]
     return Rule(
@@ -349,9 +515,12 @@ def _build_rule(doc: YamlDocument, index: int, raw: dict[str, Any]) -> Rule:
         ),
         source=Source(raw["source"]["kind"], raw["source"]["ref"], raw["source"].get("url")),
         origin=Location(doc.path, line),
+        rule_set=entry.source,
+        extends=entry.extends,
         remediation=raw.get("remediation"),
         docs=tuple(DocLink(d["title"], d["url"]) for d in raw.get("docs", [])),
         examples=tuple(raw.get("examples", [])),
         counter_examples=tuple(raw.get("counter_examples", [])),
         tags=tuple(raw.get("tags", [])),
+        raw=raw,
     )

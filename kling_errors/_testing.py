@@ -26,9 +26,12 @@ class ExampleResult:
         )
 
 
-def run_examples(engine: Engine) -> list[ExampleResult]:
+def run_examples(engine: Engine, only: set[str] | None = None) -> list[ExampleResult]:
+    """Every example of every loaded rule (or of rules from the rule sets in ``only``)."""
     results = []
     for rule in engine.rules:
+        if only is not None and rule.rule_set not in only:
+            continue
         for kind, records in (
             ("example", rule.examples),
             ("counter_example", rule.counter_examples),

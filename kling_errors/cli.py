@@ -1,6 +1,6 @@
 """The command line: a thin layer over the library (see README "Command line").
 
-Exit codes: 0 ok · 1 internal error · 2 usage error · 3 invalid rule file ·
+Exit codes: 0 ok · 1 internal error · 2 usage error · 3 invalid rule file or config ·
 4 input file cannot be opened · 5 unmatched/unreadable records with --fail-on-unmatched ·
 6 rule examples failing in `rules test`.
 """
@@ -8,48 +8,79 @@ Exit codes: 0 ok · 1 internal error · 2 usage error · 3 invalid rule file ·
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
+import yaml
 
 from . import __version__
-from ._engine import Engine
+from ._config import RuleSets
+from ._corpus import coverage, diff
 from ._exceptions import (
     EXIT_BAD_RULES,
     EXIT_INTERNAL,
     EXIT_TESTS_FAILED,
     EXIT_UNMATCHED,
     EXIT_USAGE,
+    InputError,
     KlingErrorsError,
     Problem,
     RuleError,
 )
 from ._input import STDIN, check_paths, read_paths
+from ._lint import lint
+from ._match import explain_candidates
 from ._models import Rule
 from ._output import FORMATS, Summary, Writer
-from ._rules import builtin_rules_dir, read_rule_file, rule_files
+from ._rules import collect, user_source
+from ._scaffold import scaffold
 from ._testing import run_examples
 
-rules_option = click.option(
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Extra rule file or directory, loaded after the built-in rules (repeatable).",
-)
-no_builtin_option = click.option(
-    "--no-builtin", is_flag=True, help="Use only the rule sets given with --rules."
-)
 
+def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--rules / --no-builtin / --config / --no-config, resolved into a RuleSets argument."""
 
-def _engine(rule_paths: tuple[str, ...], no_builtin: bool) -> Engine:
-    return Engine(rule_paths=rule_paths, builtin=not no_builtin)
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        rule_paths: tuple[str, ...],
+        no_builtin: bool,
+        config_path: str | None,
+        no_config: bool,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs["rule_sets"] = RuleSets.resolve(rule_paths, no_builtin, config_path, not no_config)
+        return command(*args, **kwargs)
+
+    options = [
+        click.option(
+            "--rules",
+            "rule_paths",
+            multiple=True,
+            type=click.Path(exists=True),
+            help="Rule file or directory loaded after the built-in and configured ones "
+            "(repeatable; later sets override earlier ones by id).",
+        ),
+        click.option("--no-builtin", is_flag=True, help="Do not load the built-in rules."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Project config file [default: kling-errors.yaml or pyproject.toml "
+            "[tool.kling-errors], searched upward from the working directory].",
+        ),
+        click.option("--no-config", is_flag=True, help="Ignore any project config file."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @contextlib.contextmanager
@@ -104,42 +135,50 @@ def main() -> None:
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Output format [default: text on a terminal, jsonl otherwise].",
+    help="Output format [default: the config's, else text on a terminal and jsonl otherwise].",
 )
 @click.option("--summary", is_flag=True, help="Print counts by category and rule instead.")
 @click.option(
     "--fail-on-unmatched",
     is_flag=True,
+    default=None,
     help=f"Exit {EXIT_UNMATCHED} when any record is unmatched or unreadable.",
 )
+@click.option("--why", is_flag=True, help="Show every matching rule and why the winner won.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically).")
 @click.option("--color/--no-color", default=None, help="Colour text output [default: on a tty].")
-@rules_option
-@no_builtin_option
+@rule_set_options
 def classify(
     files: tuple[str, ...],
     fmt: str | None,
     summary: bool,
-    fail_on_unmatched: bool,
+    fail_on_unmatched: bool | None,
+    why: bool,
     output: str | None,
     color: bool | None,
-    rule_paths: tuple[str, ...],
-    no_builtin: bool,
+    rule_sets: RuleSets,
 ) -> None:
     """Classify logged Kling errors from FILES (or stdin), one result per record."""
     paths = list(files) or [STDIN]
     check_paths(paths)
-    engine = _engine(rule_paths, no_builtin)
+    engine = rule_sets.engine()
     to_terminal = output is None and sys.stdout.isatty()
-    fmt = fmt or ("text" if to_terminal else "jsonl")
+    fmt = fmt or rule_sets.config.format or ("text" if to_terminal else "jsonl")
     color = to_terminal if color is None else color
+    if fail_on_unmatched is None:
+        fail_on_unmatched = rule_sets.config.fail_on_unmatched
     tally = Summary()
     with _output(output) as out:
         writer = Writer(out, fmt, color)
-        for diagnosis in engine.classify_records(read_paths(paths)):
+        for index, raw in enumerate(read_paths(paths)):
+            diagnosis = engine.classify_raw(raw, index)
             tally.add(diagnosis)
-            if not summary:
-                writer.write(diagnosis)
+            if summary:
+                continue
+            reasons = None
+            if why and raw.unreadable is None:
+                reasons = explain_candidates(engine.candidates(raw.value))
+            writer.write(diagnosis, why=reasons)
         if summary:
             text = tally.to_text() if fmt == "text" else json.dumps(tally.to_dict(), indent=2)
             out.write(text + "\n")
@@ -196,11 +235,10 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@rules_option
-@no_builtin_option
-def explain(query: str, fmt: str, rule_paths: tuple[str, ...], no_builtin: bool) -> None:
+@rule_set_options
+def explain(query: str, fmt: str, rule_sets: RuleSets) -> None:
     """What is known about a service code (1303), an HTTP status (429) or a rule id."""
-    found = _engine(rule_paths, no_builtin).explain(query)
+    found = rule_sets.engine().explain(query)
     if not found:
         click.echo(f"error: nothing known about {query!r}", err=True)
         click.echo(
@@ -217,7 +255,7 @@ def explain(query: str, fmt: str, rule_paths: tuple[str, ...], no_builtin: bool)
 
 @main.group()
 def rules() -> None:
-    """Author and check rule sets."""
+    """Author and check rule sets: validate, test, lint, list, show, new, diff, coverage."""
 
 
 def _report(problems: list[Problem]) -> None:
@@ -229,42 +267,39 @@ def _report(problems: list[Problem]) -> None:
 
 @rules.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def validate(paths: tuple[str, ...]) -> None:
-    """Check rule files against the schema and for semantic errors (all problems)."""
-    files = rule_files(paths or [builtin_rules_dir()])
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    count = 0
-    for path in files:
-        loaded, found = read_rule_file(path)
-        problems.extend(found)
-        for rule in loaded:
-            count += 1
-            if rule.id in seen:
-                problems.append(
-                    Problem(
-                        str(path),
-                        rule.origin.line,
-                        None,
-                        f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})",
-                    )
-                )
-            seen.setdefault(rule.id, str(rule.origin))
-    if problems:
-        _report(problems)
-        click.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
+@rule_set_options
+def validate(paths: tuple[str, ...], rule_sets: RuleSets) -> None:
+    """Schema and semantic checks of PATHS (default: every loaded set); all problems."""
+    report = collect(rule_sets.with_paths(*paths).sources())
+    for warning in report.warnings:
+        click.echo(f"{warning} (warning)", err=True)
+        if warning.hint:
+            click.echo(f"  hint: {warning.hint}", err=True)
+    if report.problems:
+        _report(report.problems)
+        click.echo(
+            f"{len(report.problems)} problem(s) in {report.files} file(s); nothing loaded", err=True
+        )
         sys.exit(EXIT_BAD_RULES)
-    click.echo(f"ok: {count} rules in {len(files)} file(s)")
+    click.echo(f"ok: {len(report.rules)} rules in {report.files} file(s)")
+
+
+def _only(rule_sets: RuleSets, paths: tuple[str, ...]) -> set[str] | None:
+    """The rule-set labels PATHS stand for (None: every set)."""
+    return {user_source(p).label for p in paths} if paths else None
 
 
 @rules.command("test")
-@rules_option
-@no_builtin_option
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("-v", "--verbose", is_flag=True, help="Print passing examples too.")
-def test_rules(rule_paths: tuple[str, ...], no_builtin: bool, verbose: bool) -> None:
-    """Run every rule's examples (must match it) and counter_examples (must not)."""
-    engine = _engine(rule_paths, no_builtin)
-    results = run_examples(engine)
+@rule_set_options
+def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> None:
+    """Run rule examples (must match their rule) and counter_examples (must not).
+
+    PATHS are loaded on top of the other sets and only their rules are tested.
+    """
+    engine = rule_sets.with_paths(*paths).engine()
+    results = run_examples(engine, _only(rule_sets, paths))
     failed = [r for r in results if not r.passed]
     for result in results if verbose else failed:
         click.echo(str(result))
@@ -273,14 +308,113 @@ def test_rules(rule_paths: tuple[str, ...], no_builtin: bool, verbose: bool) -> 
         sys.exit(EXIT_TESTS_FAILED)
 
 
+@rules.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help=f"Exit {EXIT_TESTS_FAILED} if there is any warning.")
+@rule_set_options
+def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> None:
+    """Warnings: rules that can never win, same-specificity overlaps, slow regexes,
+    rules without examples. PATHS are loaded on top and only their rules are linted."""
+    engine = rule_sets.with_paths(*paths).engine()
+    findings = lint(engine, _only(rule_sets, paths))
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(f"{len(findings)} warning(s)")
+    if strict and findings:
+        sys.exit(EXIT_TESTS_FAILED)
+
+
 @rules.command("list")
-@rules_option
-@no_builtin_option
-def list_rules(rule_paths: tuple[str, ...], no_builtin: bool) -> None:
-    """The loaded rules: id, category, retryable, origin."""
-    for rule in _engine(rule_paths, no_builtin).rules:
+@click.option("--origin", is_flag=True, help="Show the file:line and rule set each came from.")
+@rule_set_options
+def list_rules(origin: bool, rule_sets: RuleSets) -> None:
+    """The loaded rules in load order: id, category, retryable (and origin)."""
+    for rule in rule_sets.engine().rules:
         retry = {True: "retry", False: "no-retry", None: "unknown"}[rule.retryable]
-        click.echo(f"{rule.id:<48} {rule.category:<18} {retry:<9} {rule.origin}")
+        line = f"{rule.id:<40} {rule.category:<18} {retry:<9}"
+        if origin:
+            extends = f"  extends {rule.extends}" if rule.extends else ""
+            line += f" {rule.origin}  [{rule.rule_set}]{extends}"
+        click.echo(line.rstrip())
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@rule_set_options
+def show_rule(rule_id: str, rule_sets: RuleSets) -> None:
+    """One loaded rule as YAML (after extends), with its origin."""
+    rule = rule_sets.engine().rules.get(rule_id)
+    if rule is None:
+        click.echo(f"error: no loaded rule has the id {rule_id!r}", err=True)
+        click.echo("hint: `kling-errors rules list` shows the loaded ids", err=True)
+        sys.exit(EXIT_USAGE)
+    extends = f", extends {rule.extends}" if rule.extends else ""
+    click.echo(f"# {rule.origin} [{rule.rule_set}{extends}]")
+    click.echo(yaml.safe_dump(dict(rule.raw), sort_keys=False, allow_unicode=True, width=100))
+
+
+@rules.command("new")
+@click.option(
+    "--from",
+    "record_file",
+    required=True,
+    type=click.Path(allow_dash=True),
+    help="A logged record (JSON, or a log line) in a file, or - for stdin.",
+)
+@click.option("--index", default=0, show_default=True, help="Which record of the file.")
+@click.option("--id", "rule_id", help="Id for the new rule [default: team.<words of message>].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically).")
+@rule_set_options
+def new_rule(
+    record_file: str, index: int, rule_id: str | None, output: str | None, rule_sets: RuleSets
+) -> None:
+    """Scaffold a rule from a logged record, the record as its first example."""
+    check_paths([record_file])
+    raw = next((r for i, r in enumerate(read_paths([record_file])) if i == index), None)
+    if raw is None or raw.unreadable is not None:
+        why = raw.unreadable if raw is not None else f"it has no record #{index}"
+        raise InputError(f"{record_file}: cannot read the record: {why}", "check --index")
+    text = scaffold(raw.value, rule_sets.engine(), rule_id)
+    with _output(output) as out:
+        out.write(text)
+
+
+def _corpus_check(corpus: str) -> list[str]:
+    check_paths([corpus])
+    return [corpus]
+
+
+@rules.command("diff")
+@click.option(
+    "--corpus", required=True, type=click.Path(allow_dash=True), help="The stored log to replay."
+)
+@click.option(
+    "--old",
+    "old_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Rule set(s) only the old side loads (e.g. the committed version of your rules).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@rule_set_options
+def diff_rules(corpus: str, old_paths: tuple[str, ...], fmt: str, rule_sets: RuleSets) -> None:
+    """How a rule change reclassifies a stored log: old → new rule/category, with counts.
+
+    Old: the configured rule sets plus --old. New: the configured rule sets plus --rules.
+    """
+    old = rule_sets.without_extra().with_paths(*old_paths).engine()
+    result = diff(read_paths(_corpus_check(corpus)), old, rule_sets.engine())
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
+
+
+@rules.command("coverage")
+@click.argument("log", type=click.Path(allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@rule_set_options
+def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
+    """Which rules LOG exercises (with counts) and which it never reaches."""
+    result = coverage(read_paths(_corpus_check(log)), rule_sets.engine())
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
 
 
 def run() -> None:

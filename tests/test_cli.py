@@ -180,8 +180,8 @@ def test_rules_test_passes_for_builtins_and_fails_for_a_wrong_example(
 
 
 def test_rules_list_shows_origin() -> None:
-    _, out, _ = run("rules", "list")
-    assert "kling.auth.1003" in out and "rules/auth.yaml:" in out
+    _, out, _ = run("rules", "list", "--origin")
+    assert "kling.auth.1003" in out and "rules/auth.yaml:" in out and "[builtin]" in out
 
 
 def test_version() -> None:

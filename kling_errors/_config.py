@@ -1,0 +1,135 @@
+"""Which rule sets to load: project config, environment and command line, in that order.
+
+Load order (later overrides earlier, by rule id):
+
+1. the built-in rules (unless ``builtin: false`` in the config or ``--no-builtin``);
+2. ``rules:`` of the project config — ``kling-errors.yaml`` / ``.kling-errors.yaml``, or
+   ``[tool.kling-errors]`` in ``pyproject.toml``, the first found from the working
+   directory upward; paths are relative to the config file;
+3. ``KLING_ERRORS_RULES`` — paths separated by ``os.pathsep``;
+4. each ``--rules PATH``, in the order given.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from ._engine import Engine
+from ._exceptions import Problem, RuleError
+from ._rules import RuleSource, builtin_source, error_path, load_schema, user_source
+from ._yaml import YamlDocument, load_yaml
+
+CONFIG_NAMES = ("kling-errors.yaml", ".kling-errors.yaml")
+ENV_RULES = "KLING_ERRORS_RULES"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    rules: tuple[Path, ...] = ()
+    builtin: bool = True
+    format: str | None = None
+    fail_on_unmatched: bool = False
+
+
+def find_config(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    section = data.get("tool", {}).get("kling-errors")
+    return section if isinstance(section, dict) else None
+
+
+def load_config(path: Path) -> Config:
+    name = str(path)
+    doc = YamlDocument(name, None)  # TOML gives no positions; YAML does
+    if path.name == "pyproject.toml":
+        data: Any = _pyproject_section(path) or {}
+    else:
+        doc, problems = load_yaml(path.read_text(encoding="utf-8"), name)
+        if problems:
+            raise RuleError(problems)
+        data = doc.data or {}
+    problems = []
+    for error in Draft202012Validator(load_schema("config.schema.json")).iter_errors(data):
+        where = error_path(error)
+        line, column = doc.where(where)
+        field_path = ".".join(str(p) for p in where)
+        problems.append(
+            Problem(name, line, column, error.message, "see schemas/config.schema.json", field_path)
+        )
+    if problems:
+        raise RuleError(problems)
+    return Config(
+        path=path,
+        rules=tuple(path.parent / p for p in data.get("rules", [])),
+        builtin=data.get("builtin", True),
+        format=data.get("format"),
+        fail_on_unmatched=data.get("fail_on_unmatched", False),
+    )
+
+
+def env_rule_paths() -> tuple[str, ...]:
+    return tuple(p for p in os.environ.get(ENV_RULES, "").split(os.pathsep) if p.strip())
+
+
+@dataclass(frozen=True)
+class RuleSets:
+    """The resolved list of rule sets a command loads."""
+
+    configured: tuple[str, ...] = ()  # from the config file and KLING_ERRORS_RULES
+    extra: tuple[str, ...] = ()  # from --rules (and command arguments)
+    builtin: bool = True
+    config: Config = field(default_factory=Config)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (*self.configured, *self.extra)
+
+    @classmethod
+    def resolve(
+        cls,
+        cli_paths: tuple[str, ...] = (),
+        no_builtin: bool = False,
+        config_path: str | None = None,
+        use_config: bool = True,
+    ) -> RuleSets:
+        config = Config()
+        if config_path is not None:
+            config = load_config(Path(config_path))
+        elif use_config:
+            found = find_config(Path.cwd())
+            if found is not None:
+                config = load_config(found)
+        configured = (*(str(p) for p in config.rules), *env_rule_paths())
+        return cls(configured, cli_paths, config.builtin and not no_builtin, config)
+
+    def with_paths(self, *extra: str) -> RuleSets:
+        return RuleSets(self.configured, (*self.extra, *extra), self.builtin, self.config)
+
+    def without_extra(self) -> RuleSets:
+        return RuleSets(self.configured, (), self.builtin, self.config)
+
+    def sources(self) -> list[RuleSource]:
+        return ([builtin_source()] if self.builtin else []) + [user_source(p) for p in self.paths]
+
+    def engine(self) -> Engine:
+        return Engine(rule_paths=self.paths, builtin=self.builtin)
