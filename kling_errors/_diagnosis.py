@@ -19,8 +19,8 @@ DEFAULT_REMEDIATION = (
 )
 
 UNMATCHED_REMEDIATION = (
-    "No rule explains this record. If it is a Kling error, teach kling-errors with a rule "
-    "of your own (README: Writing rules) and load it with --rules DIR."
+    "No rule explains this record. If it is a Kling error, teach kling-errors: "
+    "`kling-errors rules new --from RECORD` scaffolds a rule from it (README: Writing rules)."
 )
 
 
