@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install dev test lint typecheck sample clean
+.PHONY: install dev test lint typecheck docs docs-check sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,16 @@ dev: $(BIN)/python
 sample: install
 	$(BIN)/kling-errors classify examples/sample.log --format text
 
-## make test: install, lint, type-check and run the test suite
-test: dev lint typecheck
+## make test: install, lint, type-check, check the generated docs, run the test suite
+test: dev lint typecheck docs-check
 	$(BIN)/python -m pytest
+
+## make docs: regenerate docs/ from the rules
+docs: dev
+	$(BIN)/kling-errors docs --update --no-config
+
+docs-check: dev
+	$(BIN)/kling-errors docs --check --no-config
 
 lint: dev
 	$(BIN)/ruff check kling_errors tests

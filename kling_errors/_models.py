@@ -26,6 +26,52 @@ CATEGORIES: tuple[str, ...] = (
     "generation_failed",
 )
 
+# What each category means and whether a retry helps by itself (§7), for docs and explain.
+CATEGORY_INFO: dict[str, tuple[str, str]] = {
+    "auth": (
+        "The token or key is missing, malformed or rejected (1000-1004, a bare 401).",
+        "1003/1004: yes, after re-signing a fresh JWT (and fixing clock skew); 1000-1002: no;"
+        " a bare 401: unknown.",
+    ),
+    "quota_billing": (
+        "Account exception, arrears, resource pack used up or expired (1100-1102; gateway"
+        " balance/credit errors).",
+        "No: a person must act.",
+    ),
+    "permission": ("No access to the API or model (1103), IP whitelist (1304).", "No."),
+    "invalid_request": (
+        "Bad parameters or method (1200-1202), or invalid input media reported by a failed task.",
+        "No: change the request.",
+    ),
+    "not_found": ("The requested resource, model or task does not exist (1203).", "No."),
+    "content_policy": (
+        "Platform strategy or content security (1300, 1301), a risk-control task failure, a"
+        " gateway's content checker.",
+        "No: change the content.",
+    ),
+    "rate_limit": (
+        "Requests too fast (1302, a gateway 429 without a billing code).",
+        "Yes, with backoff (honour Retry-After where sent).",
+    ),
+    "concurrency_limit": (
+        "Parallel tasks over the resource pack's limit (1303).",
+        "Yes, with backoff (first delay of 1 s or more), or wait for running tasks to end.",
+    ),
+    "server_error": ("Kling's 5000/5001, gateway 500/502/503.", "Yes, with backoff."),
+    "timeout": (
+        "5002, 504 gateway timeouts, read timeouts, a task that took too long.",
+        "Yes.",
+    ),
+    "network": (
+        "DNS, refused or reset connections, TLS failures, connect timeouts, Cloudflare 52x.",
+        "Yes (except certificate trust problems, which need a configuration fix).",
+    ),
+    "generation_failed": (
+        "A task ended failed for a reason that is none of the above, or no reason.",
+        "Unknown.",
+    ),
+}
+
 OUTCOMES: tuple[str, ...] = ("matched", "unmatched", "not_an_error", "unreadable")
 SEVERITIES: tuple[str, ...] = ("critical", "error", "warning", "info")
 RETRY_STRATEGIES: tuple[str, ...] = ("none", "backoff", "resign_token", "wait_for_capacity")

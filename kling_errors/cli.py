@@ -23,6 +23,10 @@ import yaml
 from . import __version__
 from ._config import RuleSets
 from ._corpus import coverage, diff
+from ._docs import DEFAULT_FILES as DOC_FILES
+from ._docs import FORMATS as DOC_FORMATS
+from ._docs import builtin_template, file_template
+from ._docs import render as render_docs
 from ._exceptions import (
     EXIT_BAD_RULES,
     EXIT_INTERNAL,
@@ -91,8 +95,11 @@ def _output(path: str | None) -> Iterator[TextIO]:
         return
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary file, not the report
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:
@@ -415,6 +422,76 @@ def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
     """Which rules LOG exercises (with counts) and which it never reaches."""
     result = coverage(read_paths(_corpus_check(log)), rule_sets.engine())
     click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(DOC_FORMATS)),
+    default="markdown",
+    show_default=True,
+    help="Markdown reference, one self-contained HTML page, or a skill-style guide.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically).")
+@click.option(
+    "--template",
+    "template_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Render your own Jinja template with the same data instead.",
+)
+@click.option(
+    "--update", is_flag=True, help="Regenerate every format into --docs-dir (docs/errors.md, ...)."
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help=f"Exit {EXIT_TESTS_FAILED} if the files in --docs-dir (or -o) differ from the rules.",
+)
+@click.option("--docs-dir", default="docs", show_default=True, type=click.Path(file_okay=False))
+@rule_set_options
+def docs(
+    fmt: str,
+    output: str | None,
+    template_file: str | None,
+    update: bool,
+    check: bool,
+    docs_dir: str,
+    rule_sets: RuleSets,
+) -> None:
+    """Generate the error reference from the loaded rules (deterministic output)."""
+    loaded = rule_sets.engine().rules
+    if update or (check and output is None):
+        targets = {f: Path(docs_dir) / name for f, name in DOC_FILES.items()}
+    else:
+        targets = {fmt: Path(output)} if output else {}
+    if not targets:  # plain `docs`: one format to stdout
+        template = file_template(template_file) if template_file else builtin_template(fmt)
+        sys.stdout.write(render_docs(loaded, template))
+        return
+    stale = []
+    for target_fmt, target in targets.items():
+        template = (
+            file_template(template_file)
+            if template_file and not update
+            else builtin_template(target_fmt)
+        )
+        text = render_docs(loaded, template)
+        if check:
+            current = target.read_bytes().decode("utf-8") if target.is_file() else None
+            if current != text:
+                stale.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _output(str(target)) as out:
+            out.write(text)
+        click.echo(f"wrote {target}", err=True)
+    if stale:
+        click.echo(f"error: out of date with the rules: {', '.join(stale)}", err=True)
+        click.echo("hint: run `kling-errors docs --update` and commit the result", err=True)
+        sys.exit(EXIT_TESTS_FAILED)
+    if check:
+        click.echo(f"ok: {', '.join(str(t) for t in targets.values())} up to date")
 
 
 def run() -> None:
