@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install dev test lint typecheck docs docs-check sample clean
+.PHONY: install dev test lint typecheck docs docs-check fuzz sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ sample: install
 ## make test: install, lint, type-check, check the generated docs, run the test suite
 test: dev lint typecheck docs-check
 	$(BIN)/python -m pytest
+
+## make fuzz: the long property-based run (FUZZ_EXAMPLES per property, default 100000)
+fuzz: dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_hostile.py -k "never or one_output or each_give or truncated" -q
 
 ## make docs: regenerate docs/ from the rules
 docs: dev

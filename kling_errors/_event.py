@@ -493,7 +493,9 @@ def _absorb_html(builder: _Builder, html: str, depth: int) -> None:
 def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
     if text is None:
         return None
-    text = redact(text.strip())
+    # Cut before redacting (a 50 MB message costs nothing), with slack so a secret that
+    # straddles the limit is still recognised whole.
+    text = redact(text.strip()[: limit + 256])
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -12,6 +12,7 @@ import gzip
 import json
 import re
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -69,7 +70,7 @@ def read_paths(paths: Iterable[str]) -> Iterator[RawRecord]:
                         yield from read_stream(unzipped, path)
                 else:
                     yield from read_stream(raw, path)
-        except OSError as exc:  # includes a corrupt .gz
+        except OSError as exc:
             yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
 
 
@@ -90,7 +91,7 @@ def read_stream(stream: Iterable[bytes], name: str) -> Iterator[RawRecord]:
             yield from _whole_document(head, lines, name)
         else:
             yield from _line_records(chain(head, lines), name)
-    except OSError as exc:  # e.g. a truncated .gz stream
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
         yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
 
 

@@ -5,10 +5,12 @@ input record -> Event -> (matching Rule) -> Diagnosis
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._regex import Pattern
 
 # The category taxonomy (shared/kling-api.md §7). Rules may use nothing else.
 CATEGORIES: tuple[str, ...] = (
@@ -205,10 +207,10 @@ class Conditions:
 
     http_status: StatusCondition | None = None
     service_code: frozenset[int] | None = None
-    message: re.Pattern[str] | None = None
-    text: re.Pattern[str] | None = None
+    message: Pattern | None = None
+    text: Pattern | None = None
     task_status: frozenset[str] | None = None
-    headers: tuple[tuple[str, re.Pattern[str] | None], ...] = ()
+    headers: tuple[tuple[str, Pattern | None], ...] = ()
     gateway: frozenset[str] | None = None
     gateway_code: frozenset[str] | None = None
 

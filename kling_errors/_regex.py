@@ -1,16 +1,57 @@
-"""Spotting regular expressions that can backtrack catastrophically (star height > 1).
+"""Rule regexes: compiled with RE2, so no rule can hang the engine.
 
-Python's `re` backtracks, and cannot be interrupted, so a rule regex such as ``(a+)+$``
-can hang the engine on a crafted message. Rules whose regex nests an unbounded repeat
-inside another unbounded repeat are refused at load time; matching also only ever sees a
-bounded prefix of a message (see _match.MAX_MATCH_CHARS).
+Python's `re` backtracks and cannot be interrupted: ``(a+)+$`` or even ``a.*b.*c`` takes
+seconds to minutes on a crafted message. RE2 (Google's engine, via google-re2) matches in
+time linear in the text, whatever the pattern; it refuses lookarounds and backreferences,
+which rule files therefore cannot use. Matching also only ever sees a bounded prefix of a
+message (_match.MAX_MATCH_CHARS).
+
+``nested_quantifier`` remains for `rules lint`: such a pattern is safe here but would
+backtrack catastrophically if copied into a backtracking engine.
 """
 
 from __future__ import annotations
 
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]
-from typing import Any
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
+
+_OPTIONS = re2.Options()
+_OPTIONS.case_sensitive = False
+_OPTIONS.log_errors = False  # errors are reported to the rule author, not to stderr
+_OPTIONS.never_capture = True
+
+
+class Pattern(Protocol):
+    """What matching needs of a compiled rule regex (RE2's and `re`'s patterns both fit)."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def search(self, text: str, pos: int = 0, endpos: int = ...) -> object | None: ...
+
+
+def compile_rule_regex(pattern: str) -> Pattern:
+    """Case-insensitive, linear-time. Call regex_error first: this raises on a bad pattern."""
+    compiled: Pattern = re2.compile(pattern, _OPTIONS)
+    return compiled
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a rule regex, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    try:
+        re2.compile(pattern, _OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        return f"{detail}: rule regexes run on RE2, which has no lookarounds or backreferences"
+    return None
+
 
 # Possessive repeats (a++) and atomic groups (?>...) never backtrack into: they are safe.
 _REPEATS = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT}

@@ -45,6 +45,8 @@ def template_problems(source: str) -> list[tuple[int, str]]:
     problems.extend(
         (1, f"template uses {name!r}, which is not an event field") for name in sorted(unknown)
     )
+    if not problems:
+        problems.extend(_trial_render(source))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else None
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
@@ -54,6 +56,32 @@ def template_problems(source: str) -> list[tuple[int, str]]:
                 (node.lineno, f"template reaches for {attr!r}: private attributes are refused")
             )
     return problems
+
+
+# Values a trial render uses: every field set, then every optional field empty.
+_TRIAL_FULL: dict[str, Any] = {
+    "http_status": 429, "service_code": 1303, "message": "m", "request_id": "r",
+    "task_id": "t", "task_status": "failed", "retry_after": 1.0, "endpoint": "/v1/x",
+    "method": "POST", "gateway": "fal", "gateway_code": "c", "headers": {"x": "y"},
+    "delay": 1.0, "rule": {"id": "i", "title": "t", "summary": "s", "category": "c",
+                           "retryable": True, "strategy": "backoff", "first_fix": "f"},
+}  # fmt: skip
+_TRIAL_EMPTY = {
+    **dict.fromkeys(_TRIAL_FULL),
+    "headers": {},
+    "rule": _TRIAL_FULL["rule"],
+}
+
+
+def _trial_render(source: str) -> list[tuple[int, str]]:
+    """Render once with every field set and once with them empty: errors surface at load."""
+    template = environment().from_string(source)
+    for context in (_TRIAL_FULL, _TRIAL_EMPTY):
+        try:
+            template.render(**context)
+        except Exception as exc:  # any failure is the author's to fix
+            return [(getattr(exc, "lineno", None) or 1, f"template fails to render: {exc}")]
+    return []
 
 
 class Remediation:
@@ -70,7 +98,11 @@ class Remediation:
         key = tuple(_hashable(context.get(name)) for name in self._fields)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._template.render(**context).strip()
+            try:
+                cached = self._template.render(**context).strip()
+            except Exception:  # a record must never crash a run
+                rule = context.get("rule") or {}
+                cached = str(rule.get("summary") or rule.get("title") or "")
             if len(self._cache) < 4096:
                 self._cache[key] = cached
         return cached

@@ -29,7 +29,7 @@ from ._models import (
     Source,
     StatusCondition,
 )
-from ._regex import nested_quantifier
+from ._regex import Pattern, compile_rule_regex, regex_error
 from ._render import template_problems
 from ._yaml import YamlDocument, YamlPath, load_yaml
 
@@ -375,7 +375,8 @@ def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> lis
                         doc.problem(
                             (*alt_path, key),
                             f"invalid regular expression: {error}",
-                            "regexes use Python `re` syntax, case-insensitive",
+                            "RE2 syntax (Python-like, no lookarounds or backreferences),"
+                            " case-insensitive",
                         )
                     )
         for header, value in conditions.get("headers", {}).items():
@@ -431,17 +432,7 @@ def _condition_sets(raw: dict[str, Any], base: YamlPath) -> list[tuple[YamlPath,
 
 
 def _regex_error(pattern: str) -> str | None:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        return str(exc)
-    risky = nested_quantifier(pattern)
-    if risky:
-        return (
-            f"{risky!r} nests an unbounded repeat inside another: catastrophic backtracking"
-            " can hang matching (drop the outer repeat, or make the inner one possessive: a++)"
-        )
-    return None
+    return regex_error(pattern)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -466,11 +457,11 @@ def build_conditions(raw: dict[str, Any]) -> Conditions:
     def strings(key: str) -> frozenset[str] | None:
         return frozenset(str(v).lower() for v in _as_list(raw[key])) if key in raw else None
 
-    def regex(key: str) -> re.Pattern[str] | None:
-        return re.compile(raw[key], re.IGNORECASE) if key in raw else None
+    def regex(key: str) -> Pattern | None:
+        return compile_rule_regex(raw[key]) if key in raw else None
 
     headers = tuple(
-        (name.lower(), None if value is True else re.compile(value, re.IGNORECASE))
+        (name.lower(), None if value is True else compile_rule_regex(value))
         for name, value in sorted(raw.get("headers", {}).items())
     )
     return Conditions(

@@ -114,6 +114,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # `kling-errors classify big.log | head`: the reader left; end quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except RuleError as exc:
             _report(exc.problems)
             click.echo(
@@ -495,14 +500,9 @@ def docs(
 
 
 def run() -> None:
-    """Console entry point: a closed pipe ends quietly, a bug never shows a bare traceback."""
+    """Console entry point: a bug never shows a bare traceback."""
     try:
         main.main(prog_name="kling-errors")
-    except BrokenPipeError:
-        # `kling-errors classify big.log | head`: the reader left; end quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
     except Exception as exc:
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("hint: this is a bug in kling-errors; please report it with the input", err=True)

@@ -1,0 +1,219 @@
+"""Hostile input never crashes a run or loses a record; hostile rules never load or run code.
+
+Properties run a small fixed-seed sample in `make test` and >= 100,000 examples in
+`make fuzz` (HYPOTHESIS_PROFILE=fuzz).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from kling_errors import Engine
+from kling_errors._input import read_stream
+from kling_errors._output import record_json
+from kling_errors._rules import load_schema, read_rule_file
+from kling_errors.cli import main
+
+ENGINE = Engine()
+RECORD = Draft202012Validator(load_schema("diagnosis.schema.json"))
+OUTCOMES = {"matched", "unmatched", "not_an_error", "unreadable"}
+
+KEYS = st.sampled_from(
+    ["status", "status_code", "http_status", "code", "kling_code", "message", "msg", "body",
+     "data", "error", "detail", "task_status", "task_status_msg", "headers", "request_id",
+     "response", "url", "state", "failMsg", "id", "text", "content", "gateway", "level"]
+)  # fmt: skip
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
+    | st.sampled_from([0, 200, 400, 401, 429, 500, 504, 1102, 1201, 1303, 5002])
+    | st.floats(allow_nan=False) | st.text(max_size=60)
+    | st.sampled_from(["failed", "succeed", "processing", "SUCCEED", "Bearer abc.def.ghi",
+                       "Failure to pass the risk control system", '{"code": 1303', "<html>"])
+)  # fmt: skip
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(KEYS | st.text(max_size=8), inner, max_size=6)
+    ),
+    max_leaves=25,
+)
+RECORDS = st.dictionaries(KEYS, JSON, max_size=8) | st.text(max_size=200)
+
+
+def classify_bytes(data: bytes) -> list[Any]:
+    diagnoses = list(ENGINE.classify_records(read_stream(io.BytesIO(data), "fuzz")))
+    assert [d.index for d in diagnoses] == list(range(len(diagnoses)))
+    for d in diagnoses:
+        assert d.outcome in OUTCOMES
+        RECORD.validate(json.loads(record_json(d)))
+    return diagnoses
+
+
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_never_crash(data: bytes) -> None:
+    classify_bytes(data)
+
+
+@given(st.lists(RECORDS, min_size=1, max_size=8), st.booleans(), st.booleans())
+def test_json_lines_one_output_per_record(records: list[Any], crlf: bool, bom: bool) -> None:
+    newline = b"\r\n" if crlf else b"\n"
+    data = newline.join(json.dumps(r).encode() for r in records) + newline
+    assert len(classify_bytes((b"\xef\xbb\xbf" if bom else b"") + data)) == len(records)
+
+
+@given(st.lists(JSON, max_size=8))
+def test_json_array_one_output_per_element(values: list[Any]) -> None:
+    assert len(classify_bytes(json.dumps(values).encode())) == len(values)
+
+
+LINE = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    min_size=1, max_size=120,
+).filter(lambda s: s.strip() and not s[0].isspace() and s.lstrip()[0] not in "{[" and not s.startswith(
+    ("Traceback", "During handling", "The above exception", "Caused by:")))  # fmt: skip
+
+
+@given(st.lists(LINE, min_size=1, max_size=10))
+def test_text_lines_one_output_per_line(lines: list[str]) -> None:
+    assert len(classify_bytes("\n".join(lines).encode("utf-8"))) == len(lines)
+
+
+@given(
+    st.lists(
+        st.binary(min_size=1, max_size=80).filter(lambda b: b"\n" not in b and b.strip()),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_undecodable_lines_each_give_one_record(lines: list[bytes]) -> None:
+    lines = [b"\xff" + line for line in lines]  # never valid UTF-8, never JSON, never indented
+    assert len(classify_bytes(b"\n".join(lines))) == len(lines)
+
+
+@given(st.text(max_size=300), st.integers(1, 299))
+def test_truncated_json_is_read_or_unreadable_never_fatal(text: str, cut: int) -> None:
+    body = json.dumps({"code": 1303, "message": text, "request_id": "r-1"})
+    (d,) = classify_bytes(body[: min(cut, len(body) - 1)].encode())
+    assert d.outcome in OUTCOMES
+
+
+def test_json_nested_100000_deep_is_unreadable() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    objects = '{"a":' * 100_000 + "1" + "}" * 100_000
+    results = classify_bytes(f'{{"code": 1303}}\n{deep}\n{objects}\n'.encode())
+    assert [d.outcome for d in results] == ["matched", "unreadable", "unreadable"]
+    (array,) = classify_bytes(deep.encode())  # as a whole-file JSON array
+    assert array.outcome == "unreadable" and "deep" in (array.reason or "")
+
+
+def test_a_50_mb_single_line_gives_one_record() -> None:
+    line = '{"status": 429, "body": {"code": 1303, "message": "' + "x" * 50_000_000 + '"}}'
+    (d,) = classify_bytes(line.encode())
+    assert d.rule == "kling.concurrency.1303" and len(d.message or "") <= 1000
+    (t,) = classify_bytes(b"E" * 50_000_000)
+    assert t.outcome in OUTCOMES
+
+
+def test_nul_bytes_bom_and_crlf() -> None:
+    data = b'\xef\xbb\xbf{"code": 1303}\r\nabc\x00def\r\n\r\nhttpx.ReadTimeout: timed out\r\n'
+    assert [d.outcome for d in classify_bytes(data)] == ["matched", "unreadable", "matched"]
+
+
+def test_corrupt_gzip_is_one_unreadable_record(tmp_path: Path) -> None:
+    path = tmp_path / "bad.log.gz"
+    data = gzip.compress(b'{"code": 1303}\n' * 1000)
+    path.write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(main, ["classify", str(path), "--format", "jsonl"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0 and rows[-1]["outcome"] == "unreadable"
+
+
+def test_logged_text_is_never_template_source() -> None:
+    d = ENGINE.classify({"status": 400, "body": {"code": 1201, "message": "{{ 7*7 }} {% for %}"}})
+    assert d.remediation is not None and "{{ 7*7 }}" in d.remediation and "49" not in d.remediation
+
+
+def test_interrupted_report_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kling_errors import _output
+
+    calls = {"n": 0}
+    original = _output.Writer.write
+
+    def interrupt(self: _output.Writer, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_output.Writer, "write", interrupt)
+    target = tmp_path / "report.jsonl"
+    result = CliRunner().invoke(main, ["classify", "-o", str(target)], input='{"code": 1303}\n' * 5)
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    log = tmp_path / "big.jsonl"
+    log.write_text('{"status": 429, "body": {"code": 1303}}\n' * 20_000)
+    script = Path(sys.executable).parent / "kling-errors"
+    pipeline = f"'{script}' classify '{log}' --format jsonl | head -n 1"
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", pipeline], capture_output=True, text=True
+    )
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == "" and result.returncode == 0
+
+
+# ---- hostile rule files -------------------------------------------------------
+
+
+def test_huge_rule_file_is_refused(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(text="rules: []\n# " + "x" * 2_100_000 + "\n")
+    (problem,) = read_rule_file(path)[1]
+    assert "larger than" in problem.message
+
+
+def test_deeply_nested_rule_file_is_refused(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(text="rules: " + "[" * 200 + "]" * 200 + "\n")
+    (problem,) = read_rule_file(path)[1]
+    assert "nesting" in problem.message
+
+
+def test_template_escape_through_filters_fails_at_validation(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules()
+    path.write_text(path.read_text() + "    remediation: \"{{ message | attr('__class__') }}\"\n")
+    problems = [str(p) for p in read_rule_file(path)[1]]
+    assert any("team.rule" in p and "fails to render" in p and ":13" in p for p in problems)
+
+
+def test_pathological_regex_is_linear(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(match="{message: '(a+)+$'}", id="team.pathological")
+    engine = Engine(rule_paths=[path])
+    adversarial = [{"status": 418, "body": {"message": "a" * 5000 + "!"}}] * 1000
+    results = [engine.classify(record) for record in adversarial]  # RE2: milliseconds, not hours
+    assert all(r.outcome == "unmatched" for r in results)
+    assert engine.classify({"status": 418, "body": {"message": "aaaa"}}).rule == "team.pathological"
+
+
+@pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE") == "fuzz", reason="fixed example")
+def test_jinja_is_recent_enough() -> None:
+    import jinja2
+
+    major, minor, patch = (int(x) for x in jinja2.__version__.split(".")[:3])
+    assert (major, minor, patch) >= (3, 1, 6)
