@@ -9,7 +9,8 @@ Order of precedence (most specific wins), compared left to right:
 5. load order — a later rule (a user's rule set, loaded after the built-ins) wins a tie.
 
 Rules are indexed by service code and HTTP status, so a record is only checked against
-rules that could possibly match it.
+rules that could possibly match it; all message (and all text) regexes are searched in
+one RE2 pass per record, however many rules there are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ._models import Conditions, Event, Rule
+from ._regex import PatternSet
 
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
@@ -34,9 +36,38 @@ class Candidate:
     rank: Rank
 
 
-def holds(conditions: Conditions, event: Event) -> bool:
-    """True when every condition of the set holds for the event."""
-    c = conditions
+@dataclass(frozen=True)
+class _Entry:
+    rule: Rule
+    alternative: int
+    rank: Rank
+    message_id: int | None  # index of its message regex in the matcher's PatternSet
+    text_id: int | None
+
+
+class _Hits:
+    """Which message/text regexes match one event; computed once, on first need."""
+
+    def __init__(self, event: Event, messages: PatternSet, texts: PatternSet) -> None:
+        self._event, self._messages, self._texts = event, messages, texts
+        self._message_hits: frozenset[int] | None = None
+        self._text_hits: frozenset[int] | None = None
+
+    def message(self, pattern_id: int) -> bool:
+        if self._message_hits is None:
+            self._message_hits = self._messages.hits((self._event.message or "")[:MAX_MATCH_CHARS])
+        return pattern_id in self._message_hits
+
+    def text(self, pattern_id: int) -> bool:
+        if self._text_hits is None:
+            text = self._event.text or self._event.message or ""
+            self._text_hits = self._texts.hits(text[:MAX_MATCH_CHARS])
+        return pattern_id in self._text_hits
+
+
+def _holds(entry: _Entry, event: Event, hits: _Hits) -> bool:
+    """True when every condition of the entry's set holds; cheap checks first."""
+    c = entry.rule.match[entry.alternative]
     if c.service_code is not None and event.service_code not in c.service_code:
         return False
     if c.http_status is not None and event.http_status not in c.http_status:
@@ -47,19 +78,13 @@ def holds(conditions: Conditions, event: Event) -> bool:
         return False
     if c.gateway_code is not None and event.gateway_code not in c.gateway_code:
         return False
-    if c.message is not None and not (
-        event.message and c.message.search(event.message, 0, MAX_MATCH_CHARS)
-    ):
-        return False
-    if c.text is not None and not c.text.search(
-        event.text or event.message or "", 0, MAX_MATCH_CHARS
-    ):
-        return False
     for name, pattern in c.headers:
         value = event.header(name)
         if value is None or (pattern is not None and not pattern.search(value)):
             return False
-    return True
+    if entry.message_id is not None and not (event.message and hits.message(entry.message_id)):
+        return False
+    return entry.text_id is None or hits.text(entry.text_id)
 
 
 def rank(rule: Rule, conditions: Conditions, position: int) -> Rank:
@@ -72,22 +97,31 @@ class Matcher:
     """Finds the best rule for an event among a loaded rule set."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
-        self._by_code: dict[int, list[tuple[Rule, int, Rank]]] = defaultdict(list)
-        self._by_status: dict[int, list[tuple[Rule, int, Rank]]] = defaultdict(list)
-        self._floating: list[tuple[Rule, int, Rank]] = []
-        for position, rule in enumerate(rules):
-            for alt, conditions in enumerate(rule.match):
-                entry = (rule, alt, rank(rule, conditions, position))
-                if conditions.service_code is not None:
-                    for code in conditions.service_code:
-                        self._by_code[code].append(entry)
-                elif conditions.http_status is not None:
-                    for status in conditions.http_status.codes:
-                        self._by_status[status].append(entry)
-                else:
-                    self._floating.append(entry)
+        every = [(rule, alt, c) for rule in rules for alt, c in enumerate(rule.match)]
+        self._messages = PatternSet([c.message.pattern for _, _, c in every if c.message])
+        self._texts = PatternSet([c.text.pattern for _, _, c in every if c.text])
+        self._by_code: dict[int, list[_Entry]] = defaultdict(list)
+        self._by_status: dict[int, list[_Entry]] = defaultdict(list)
+        self._floating: list[_Entry] = []
+        positions = {rule.id: position for position, rule in enumerate(rules)}
+        for rule, alt, conditions in every:
+            entry = _Entry(
+                rule,
+                alt,
+                rank(rule, conditions, positions[rule.id]),
+                self._messages.id_of(conditions.message.pattern) if conditions.message else None,
+                self._texts.id_of(conditions.text.pattern) if conditions.text else None,
+            )
+            if conditions.service_code is not None:
+                for code in conditions.service_code:
+                    self._by_code[code].append(entry)
+            elif conditions.http_status is not None:
+                for status in conditions.http_status.codes:
+                    self._by_status[status].append(entry)
+            else:
+                self._floating.append(entry)
 
-    def _possible(self, event: Event) -> list[tuple[Rule, int, Rank]]:
+    def _possible(self, event: Event) -> list[_Entry]:
         found = list(self._floating)
         if event.service_code is not None:
             found.extend(self._by_code.get(event.service_code, ()))
@@ -97,25 +131,27 @@ class Matcher:
 
     def candidates(self, event: Event) -> list[Candidate]:
         """Every matching rule (best alternative each), best first."""
+        hits = _Hits(event, self._messages, self._texts)
         best: dict[str, Candidate] = {}
-        for rule, alt, entry_rank in self._possible(event):
-            conditions = rule.match[alt]
-            if not holds(conditions, event):
+        for entry in self._possible(event):
+            if not _holds(entry, event, hits):
                 continue
-            current = best.get(rule.id)
-            if current is None or entry_rank > current.rank:
-                best[rule.id] = Candidate(rule, alt, conditions.names(), entry_rank)
+            current = best.get(entry.rule.id)
+            if current is None or entry.rank > current.rank:
+                names = entry.rule.match[entry.alternative].names()
+                best[entry.rule.id] = Candidate(entry.rule, entry.alternative, names, entry.rank)
         return sorted(best.values(), key=lambda c: c.rank, reverse=True)
 
     def best(self, event: Event) -> Candidate | None:
-        winner: tuple[Rank, Rule, int] | None = None
-        for rule, alt, entry_rank in self._possible(event):
-            if (winner is None or entry_rank > winner[0]) and holds(rule.match[alt], event):
-                winner = (entry_rank, rule, alt)
+        hits = _Hits(event, self._messages, self._texts)
+        winner: _Entry | None = None
+        for entry in self._possible(event):
+            if (winner is None or entry.rank > winner.rank) and _holds(entry, event, hits):
+                winner = entry
         if winner is None:
             return None
-        entry_rank, rule, alt = winner
-        return Candidate(rule, alt, rule.match[alt].names(), entry_rank)
+        conditions = winner.rule.match[winner.alternative]
+        return Candidate(winner.rule, winner.alternative, conditions.names(), winner.rank)
 
 
 RANK_NAMES = (

@@ -30,7 +30,9 @@ SECRET_HEADERS = frozenset(
 )
 
 _NAMES = (
-    r"authorization|proxy-authorization|x-api-key|api[_-]?key|apikey|x-fal-key|access[_-]?key"
+    r"x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
+    r"|ossaccesskeyid|security-token"
+    r"|authorization|proxy-authorization|x-api-key|api[_-]?key|apikey|x-fal-key|access[_-]?key"
     r"(?:[_-]?id)?|secret[_-]?key|secret|client[_-]?secret|access[_-]?token|refresh[_-]?token"
     r"|auth[_-]?token|token|password|passwd|signature|sig|key|ak|sk|cookie"
 )
@@ -58,14 +60,23 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         SECURE,
     ),
 )
-# Cheap pre-check: a string with none of these cannot hold a secret we would redact.
-_TRIGGER = re.compile(
-    r"(?i)bearer|basic|eyj|sk-|akia|key|secret|token|passw|auth|sig|cookie|ak|sk|:[0-9a-f]{32}"
-)
+# Cheap pre-check (plain substring tests on the lowered text): a string with none of
+# these cannot hold a secret we would redact, and most log lines have none.
+_TRIGGERS = (
+    "bearer", "basic", "eyj", "sk-", "akia", "key", "secret", "token", "passw", "auth",
+    "sig", "cookie", "credential", "security",
+)  # fmt: skip
+_SHORT_NAMES = re.compile(r"(?i)(?<![\w-])[as]k\b")
+_FAL_KEY_HINT = re.compile(r":[0-9a-f]{32}")
 
 
 def redact(text: str) -> str:
-    if not _TRIGGER.search(text):
+    lowered = text.lower()
+    if not (
+        any(t in lowered for t in _TRIGGERS)
+        or _SHORT_NAMES.search(text)
+        or (":" in text and _FAL_KEY_HINT.search(lowered))
+    ):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -83,10 +94,17 @@ def redact_data(value: Any, depth: int = 0) -> Any:
     if depth > 64:
         return value
     if isinstance(value, dict):
+        # HAR headers are {"name": "x-api-key", "value": "..."} pairs.
+        name = value.get("name")
+        secret_pair = isinstance(name, str) and name.lower() in SECRET_HEADERS
         return {
             k: (
                 SECURE
-                if isinstance(k, str) and k.lower() in SECRET_HEADERS and isinstance(v, str)
+                if isinstance(v, str)
+                and (
+                    (isinstance(k, str) and k.lower() in SECRET_HEADERS)
+                    or (secret_pair and k == "value")
+                )
                 else redact_data(v, depth + 1)
             )
             for k, v in value.items()

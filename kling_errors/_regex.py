@@ -87,3 +87,26 @@ def _nested(items: Any, inside_repeat: bool) -> bool:
         if any(_nested(child, flag) for child, flag in children):
             return True
     return False
+
+
+class PatternSet:
+    """Many rule regexes searched in one pass (RE2's Set): the cost per record does not
+    grow with the number of rules."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        self._ids: dict[str, int] = {}
+        self._set = re2.Set.SearchSet(_OPTIONS) if patterns else None
+        for pattern in patterns:
+            if pattern not in self._ids and self._set is not None:
+                self._ids[pattern] = self._set.Add(pattern)
+        if self._set is not None:
+            self._set.Compile()
+
+    def id_of(self, pattern: str) -> int:
+        return self._ids[pattern]
+
+    def hits(self, text: str) -> frozenset[int]:
+        if self._set is None or not text:
+            return frozenset()
+        found = self._set.Match(text)  # None when nothing matches
+        return frozenset(found) if found else frozenset()

@@ -20,6 +20,8 @@ SECRETS = {
     "access_key": "AK_kling_secret_value_77",
     "secret_key": "SK_kling_secret_value_99",
     "query": "AIzaSyQueryParamKey123",
+    "s3": "c0ffeeSignatureHexValue0123456789abcdef",
+    "oss": "LTAI5tOssAccessKeyId9",
 }
 RECORDS = [
     {
@@ -32,6 +34,22 @@ RECORDS = [
     f'{{"level": "error", "msg": "kling failed access_key={SECRETS["access_key"]} secret_key={SECRETS["secret_key"]}", "http_status": 500}}',
     f"openai.AuthenticationError: Incorrect API key provided: {SECRETS['sk']} aws {SECRETS['aws']} fal Key {SECRETS['fal']}",
     f"what is this {SECRETS['bearer']}",
+    {
+        "status": 400,
+        "body": {
+            "code": 1201,
+            "message": "Something went wrong when we tried to get the contents of the file.",
+        },
+        "request": {
+            "url": f"https://bucket.s3.amazonaws.com/a.png?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261125&X-Amz-Signature={SECRETS['s3']}"
+        },
+    },
+    f"GET https://b.oss-cn-beijing.aliyuncs.com/x.jpg?OSSAccessKeyId={SECRETS['oss']}&Expires=1&Signature={SECRETS['s3']} failed: 403",
+    {
+        "log": "har-like",
+        "request": {"headers": [{"name": "x-api-key", "value": "plainkey123456"}]},
+        "response": {"status": 401, "content": {"text": '{"code": 1000}'}},
+    },
 ]
 
 
@@ -55,6 +73,19 @@ def test_no_secret_survives_any_output(args: list[str]) -> None:
     for name, secret in [*SECRETS.items(), ("header", "plainkey123456")]:
         assert secret not in result.stdout, f"{name} leaked through {args}"
         assert secret[8:24] not in result.stdout, f"part of {name} leaked through {args}"
+
+
+def test_no_secret_survives_why_output_or_a_scaffolded_rule() -> None:
+    runner = CliRunner()
+    why = runner.invoke(main, ["classify", "--why", "--format", "jsonl"], input=_log()).stdout
+    scaffolds = [
+        runner.invoke(main, ["rules", "new", "--from", "-"], input=line + "\n").stdout
+        for line in _log().splitlines()
+    ]
+    for name, secret in [*SECRETS.items(), ("header", "plainkey123456")]:
+        assert secret not in why, name
+        for text in scaffolds:
+            assert secret not in text, name
 
 
 def test_redaction_keeps_code_message_and_request_id() -> None:
