@@ -13,16 +13,13 @@ Load order (later overrides earlier, by rule id):
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from ._engine import Engine
-from ._exceptions import Problem, RuleError
-from ._rules import RuleSource, builtin_source, error_path, load_schema, user_source
+from ._exceptions import RuleError
+from ._rules import RuleSource, builtin_source, user_source
 from ._yaml import YamlDocument, load_yaml
 
 CONFIG_NAMES = ("kling-errors.yaml", ".kling-errors.yaml")
@@ -50,6 +47,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    import tomllib  # only when a pyproject.toml is on the way up
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -68,14 +67,10 @@ def load_config(path: Path) -> Config:
         if problems:
             raise RuleError(problems)
         data = doc.data or {}
-    problems = []
-    for error in Draft202012Validator(load_schema("config.schema.json")).iter_errors(data):
-        where = error_path(error)
-        line, column = doc.where(where)
-        field_path = ".".join(str(p) for p in where)
-        problems.append(
-            Problem(name, line, column, error.message, "see schemas/config.schema.json", field_path)
-        )
+    from ._schema import schema_problems  # jsonschema loads only when a config exists
+
+    doc.data = data
+    problems = schema_problems(doc, "config.schema.json")
     if problems:
         raise RuleError(problems)
     return Config(

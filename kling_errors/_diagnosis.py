@@ -7,6 +7,7 @@ from typing import Any
 from ._event import Verdict
 from ._match import Candidate
 from ._models import Diagnosis, Event, Location, RetryAdvice, Rule
+from ._redact import redact
 from ._render import Remediation
 
 DEFAULT_REMEDIATION = (
@@ -29,14 +30,23 @@ class DiagnosisBuilder:
 
     def __init__(self) -> None:
         self._templates: dict[str, Remediation] = {}
-        self._default = Remediation(DEFAULT_REMEDIATION)
 
     def _template(self, rule: Rule) -> Remediation:
-        if rule.remediation is None:
-            return self._default
         template = self._templates.get(rule.id)
         if template is None:
-            template = self._templates[rule.id] = Remediation(rule.remediation)
+            constants = {
+                "rule": {
+                    "id": rule.id,
+                    "title": rule.title,
+                    "summary": rule.summary,
+                    "category": rule.category,
+                    "retryable": rule.retryable,
+                    "strategy": rule.retry.strategy,
+                    "first_fix": rule.fixes[0].step,
+                }
+            }
+            source = rule.remediation or DEFAULT_REMEDIATION
+            template = self._templates[rule.id] = Remediation(source, constants)
         return template
 
     def matched(
@@ -44,18 +54,9 @@ class DiagnosisBuilder:
     ) -> Diagnosis:
         rule = candidate.rule
         advice = retry_advice(rule, event)
-        context: dict[str, Any] = event.template_fields()
-        context["headers"] = dict(event.headers)
-        context["delay"] = advice.delay_seconds
-        context["rule"] = {
-            "id": rule.id,
-            "title": rule.title,
-            "summary": rule.summary,
-            "category": rule.category,
-            "retryable": rule.retryable,
-            "strategy": rule.retry.strategy,
-            "first_fix": rule.fixes[0].step,
-        }
+        fields: dict[str, Any] = event.template_fields()
+        fields["headers"] = dict(event.headers)
+        fields["delay"] = advice.delay_seconds
         return Diagnosis(
             index=index,
             outcome="matched",
@@ -69,7 +70,7 @@ class DiagnosisBuilder:
             message=event.message,
             causes=rule.causes,
             fixes=rule.fixes,
-            remediation=self._template(rule).render(context),
+            remediation=self._template(rule).render(fields),
             retry=advice,
             request_id=event.request_id,
             task_id=event.task_id,
@@ -114,7 +115,7 @@ def from_verdict(index: int, location: Location | None, verdict: Verdict) -> Dia
     return Diagnosis(
         index=index,
         outcome=verdict.outcome,
-        reason=verdict.reason,
+        reason=redact(verdict.reason),  # may quote logged text (a status, a level)
         service_code=event.service_code if event else None,
         http_status=event.http_status if event else None,
         message=event.message if event else None,
@@ -127,4 +128,4 @@ def from_verdict(index: int, location: Location | None, verdict: Verdict) -> Dia
 
 
 def unreadable(index: int, location: Location | None, reason: str) -> Diagnosis:
-    return Diagnosis(index=index, outcome="unreadable", reason=reason, location=location)
+    return Diagnosis(index=index, outcome="unreadable", reason=redact(reason), location=location)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ._models import Event
@@ -39,6 +39,7 @@ FINE_STATUSES = frozenset(
     ]
 )  # fmt: skip
 
+_FAILED_OR_CANCELED = FAILED_STATUSES | CANCELED_STATUSES
 _STATUS_KEYS = ("status_code", "http_status", "statusCode", "httpStatus", "http_code", "status")
 _CODE_KEYS = ("code", "service_code", "kling_code", "error_code", "errorCode", "err_code")
 _MESSAGE_KEYS = (
@@ -122,25 +123,33 @@ def is_kling_code(code: int) -> bool:
     return any(low <= code <= high for low, high in KLING_CODE_RANGES)
 
 
-@dataclass
 class _Builder:
-    http_status: int | None = None
-    service_code: int | None = None
-    request_id: str | None = None
-    task_id: str | None = None
-    task_status: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    retry_after: float | None = None
-    endpoint: str | None = None
-    method: str | None = None
-    gateway: str | None = None
-    gateway_code: str | None = None
-    level: str | None = None
-    messages: list[tuple[int, str]] = field(default_factory=list)
-    task_messages: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    shape: str = ""
-    error_words: bool = False
+    """What has been read of a record so far (mutable; becomes a frozen Event)."""
+
+    __slots__ = (
+        "endpoint", "error_words", "gateway", "gateway_code", "headers", "http_status", "level",
+        "messages", "method", "request_id", "retry_after", "service_code", "shape",
+        "task_id", "task_messages", "task_status", "texts",
+    )  # fmt: skip
+
+    def __init__(self, shape: str) -> None:
+        self.http_status: int | None = None
+        self.service_code: int | None = None
+        self.request_id: str | None = None
+        self.task_id: str | None = None
+        self.task_status: str | None = None
+        self.headers: dict[str, str] = {}
+        self.retry_after: float | None = None
+        self.endpoint: str | None = None
+        self.method: str | None = None
+        self.gateway: str | None = None
+        self.gateway_code: str | None = None
+        self.level: str | None = None
+        self.messages: list[tuple[int, str]] = []  # (depth, message): the deepest wins
+        self.task_messages: list[str] = []
+        self.texts: list[str] = []
+        self.shape = shape
+        self.error_words = False
 
     def first(self, name: str, value: Any) -> None:
         if value is not None and getattr(self, name) is None:
@@ -149,15 +158,14 @@ class _Builder:
 
 def to_event(value: Any) -> Event | Verdict:
     """Normalize one raw record. Never raises on odd content."""
-    builder = _Builder()
     try:
         if isinstance(value, dict):
-            builder.shape = "object"
+            builder = _Builder("object")
             _absorb_mapping(builder, value, 0)
         elif isinstance(value, str):
             if not value.strip():
                 return Verdict("unreadable", "empty record")
-            builder.shape = "text"
+            builder = _Builder("text")
             _absorb_text(builder, value, 0, top=True)
         elif isinstance(value, list):
             return Verdict("unreadable", "a JSON array inside a record; expected an object")
@@ -209,6 +217,8 @@ def _retry_after(value: str, headers: dict[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: only for HTTP-date Retry-After
+
     try:
         when = parsedate_to_datetime(value)
         now = parsedate_to_datetime(headers["date"]) if "date" in headers else None
@@ -220,19 +230,22 @@ def _retry_after(value: str, headers: dict[str, str]) -> float | None:
 
 
 def _absorb_url(builder: _Builder, url: str) -> None:
+    endpoint, gateway, task_id = _parse_url(url[:2048])
+    builder.first("endpoint", endpoint)
+    builder.first("gateway", gateway)
+    builder.first("task_id", task_id)
+
+
+@lru_cache(maxsize=4096)  # logs repeat the same few endpoints
+def _parse_url(url: str) -> tuple[str | None, str | None, str | None]:
+    """(path without query, gateway named by the host, task id in a query path)."""
     found = _URL.search(url)
     if found is None:
-        if url.startswith("/"):
-            builder.first("endpoint", url.split("?", 1)[0])
-        return
+        return (url.split("?", 1)[0] if url.startswith("/") else None), None, None
     host, path = found.group(1).lower(), found.group(2) or "/"
-    builder.first("endpoint", path)
-    for pattern, gateway in _GATEWAY_HOSTS:
-        if pattern.search(host):
-            builder.first("gateway", gateway)
+    gateway = next((g for pattern, g in _GATEWAY_HOSTS if pattern.search(host)), None)
     task = _TASK_PATH.search(path)
-    if task:
-        builder.first("task_id", task.group(1))
+    return path, gateway, task.group(1) if task else None
 
 
 def _note_code(builder: _Builder, code: int) -> None:
@@ -246,80 +259,117 @@ def _note_code(builder: _Builder, code: int) -> None:
         builder.http_status = code  # the body's code beats a 200 on the wire
 
 
+_URL_KEYS = ("url", "endpoint", "uri", "path")
+_REQUEST_KEYS = ("request", "config")  # HAR request, axios error.config
+_GATEWAY_CODE_KEYS = ("error_type", "failCode", "fail_code")
+_GROUPS = (
+    ("gateway",), ("headers",), ("method",), _URL_KEYS, _REQUEST_KEYS, _STATUS_KEYS,
+    _CODE_KEYS, _GATEWAY_CODE_KEYS, _REQUEST_ID_KEYS, _TASK_ID_KEYS, _LEVEL_KEYS,
+    _TASK_STATUS_KEYS, _TASK_MESSAGE_KEYS, _MESSAGE_KEYS, _NESTED_KEYS,
+)  # fmt: skip
+(_G_GATEWAY, _G_HEADERS, _G_METHOD, _G_URL, _G_REQUEST, _G_STATUS, _G_CODE, _G_GATEWAY_CODE,
+ _G_REQUEST_ID, _G_TASK_ID, _G_LEVEL, _G_TASK_STATUS, _G_TASK_MESSAGE, _G_MESSAGE,
+ _G_NESTED) = range(len(_GROUPS))  # fmt: skip
+# key -> (its group, its priority within the group): one dict lookup per key of a record.
+_KEY_GROUP = {key: (g, rank) for g, group in enumerate(_GROUPS) for rank, key in enumerate(group)}
+_SHAPE_HINTS = frozenset(["msg", "failCode", "failMsg", "taskId", "urls", "version", "logs",
+                          "error_type", "data", "status", "detail", "error"])  # fmt: skip
+
+
+def _grouped(data: dict[str, Any]) -> dict[int, list[str]]:
+    """The mapping's known keys by group, each group in priority order."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for key in data:
+        spec = _KEY_GROUP.get(key)
+        if spec is not None:
+            found.setdefault(spec[0], []).append((spec[1], key))
+    return {
+        g: [k for _, k in sorted(items)] if len(items) > 1 else [items[0][1]]
+        for g, items in found.items()
+    }
+
+
 def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None:
+    """Read the known keys of one mapping (outer fields first, then nested containers)."""
     if depth > MAX_DEPTH:
         return
-    gateway = data.get("gateway")
-    if isinstance(gateway, str) and _GATEWAY_NAME.fullmatch(gateway.lower()):
-        builder.first("gateway", gateway.lower())  # an explicit annotation, any name
-    if "headers" in data:
+    groups = _grouped(data)
+    if not groups:
+        return
+    if _G_GATEWAY in groups:
+        gateway = data["gateway"]
+        if isinstance(gateway, str) and _GATEWAY_NAME.fullmatch(gateway.lower()):
+            builder.first("gateway", gateway.lower())  # an explicit annotation, any name
+    if _G_HEADERS in groups:
         _absorb_headers(builder, data["headers"])
-    for key in ("url", "endpoint", "uri", "path"):
-        if isinstance(data.get(key), str):
+    for key in groups.get(_G_URL, ()):
+        if isinstance(data[key], str):
             _absorb_url(builder, data[key])
             break
-    for key in ("request", "config"):  # HAR request, axios error.config
-        request = data.get(key)
+    for key in groups.get(_G_REQUEST, ()):
+        request = data[key]
         if isinstance(request, dict):
             if isinstance(request.get("url"), str):
                 _absorb_url(builder, request["url"])
             if isinstance(request.get("method"), str):
                 builder.first("method", request["method"].upper())
-    if isinstance(data.get("method"), str) and len(data["method"]) <= 10:
+    if _G_METHOD in groups and isinstance(data["method"], str) and len(data["method"]) <= 10:
         builder.first("method", data["method"].upper())
 
     text_status: str | None = None
-    for key in _STATUS_KEYS:
-        if key not in data:
-            continue
+    for key in groups.get(_G_STATUS, ()):
         status = _int(data[key])
         if status is not None and 100 <= status <= 599:
             if builder.http_status is None or builder.http_status < 400 <= status:
                 builder.http_status = status
         elif isinstance(data[key], str) and key == "status":
             text_status = data[key].strip().lower()
-    for key in _CODE_KEYS:
-        code = _int(data.get(key))
+    for key in groups.get(_G_CODE, ()):
+        code = _int(data[key])
         if code is not None:
             _note_code(builder, code)
-        elif isinstance(data.get(key), str) and data[key]:
+        elif isinstance(data[key], str) and data[key]:
             builder.first("gateway_code", data[key][:80])
-    for key in ("error_type", "failCode", "fail_code"):
-        if data.get(key) not in (None, ""):
+    for key in groups.get(_G_GATEWAY_CODE, ()):
+        if data[key] not in (None, ""):
             builder.first("gateway_code", str(data[key])[:80])
-
-    for key in _REQUEST_ID_KEYS:
-        if isinstance(data.get(key), str | int):
-            builder.first("request_id", redact(str(data[key]))[:120])
-    for key in _TASK_ID_KEYS:
-        if isinstance(data.get(key), str | int):
+    for key in groups.get(_G_REQUEST_ID, ()):
+        if isinstance(data[key], str | int):
+            builder.first("request_id", str(data[key])[:120])
+    for key in groups.get(_G_TASK_ID, ()):
+        if isinstance(data[key], str | int):
             builder.first("task_id", str(data[key])[:120])
-    for key in _LEVEL_KEYS:
-        if isinstance(data.get(key), str):
+    for key in groups.get(_G_LEVEL, ()):
+        if isinstance(data[key], str):
             builder.first("level", data[key].lower())
 
-    _detect_gateway_shape(builder, data, text_status)
+    if builder.gateway is None and not _SHAPE_HINTS.isdisjoint(data):
+        _detect_gateway_shape(builder, data, text_status)
     task_status = next(
-        (data[k].strip().lower() for k in _TASK_STATUS_KEYS if isinstance(data.get(k), str)),
+        (
+            data[k].strip().lower()
+            for k in groups.get(_G_TASK_STATUS, ())
+            if isinstance(data[k], str)
+        ),
         text_status,
     )
     if task_status:
-        if builder.task_status is None or task_status in FAILED_STATUSES | CANCELED_STATUSES:
+        if builder.task_status is None or task_status in _FAILED_OR_CANCELED:
             builder.task_status = task_status
-        if builder.gateway == "replicate":
-            builder.first("task_id", data.get("id") if isinstance(data.get("id"), str) else None)
-    for key in _TASK_MESSAGE_KEYS:
-        if isinstance(data.get(key), str) and data[key].strip():
+        if builder.gateway == "replicate" and isinstance(data.get("id"), str):
+            builder.first("task_id", data["id"])
+    for key in groups.get(_G_TASK_MESSAGE, ()):
+        if isinstance(data[key], str) and data[key].strip():
             builder.task_messages.append(data[key].strip())
 
-    for key in _MESSAGE_KEYS:
-        value = data.get(key)
+    for key in groups.get(_G_MESSAGE, ()):
+        value = data[key]
         if isinstance(value, str) and value.strip() and not (key == "title" and depth == 0):
             builder.messages.append((depth, value.strip()))
             break
 
-    for key in _NESTED_KEYS:
-        nested = data.get(key)
+    for key in groups.get(_G_NESTED, ()):
+        nested = data[key]
         if isinstance(nested, dict):
             _absorb_mapping(builder, nested, depth + 1)
         elif isinstance(nested, str) and nested.strip():
@@ -356,8 +406,6 @@ def _absorb_list(builder: _Builder, items: list[Any], depth: int) -> None:
 
 
 def _detect_gateway_shape(builder: _Builder, data: dict[str, Any], status: str | None) -> None:
-    if builder.gateway is not None:
-        return
     inner = data.get("data")
     if isinstance(inner, dict) and "task_type" in inner and isinstance(inner.get("error"), dict):
         builder.gateway = "piapi"
@@ -490,17 +538,27 @@ def _absorb_html(builder: _Builder, html: str, depth: int) -> None:
         builder.http_status = int(status.group(1))
 
 
+_PLAIN = re.compile(r"[\w/-]{1,300}")  # ids and paths without separators hold no secret
+
+
 def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
+    """Trimmed, cut to ``limit`` and redacted: the form every shown string takes."""
     if text is None:
         return None
     # Cut before redacting (a 50 MB message costs nothing), with slack so a secret that
     # straddles the limit is still recognised whole.
-    text = redact(text.strip()[: limit + 256])
+    return _cut_and_redact(text[: limit + 512].strip()[: limit + 256], limit)
+
+
+@lru_cache(maxsize=8192)  # the same messages come back again and again
+def _cut_and_redact(text: str, limit: int) -> str:
+    if not _PLAIN.fullmatch(text):
+        text = redact(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _finish(b: _Builder) -> Event | Verdict:
-    failed_task = b.task_status in FAILED_STATUSES or b.task_status in CANCELED_STATUSES
+    failed_task = b.task_status in _FAILED_OR_CANCELED
     # Kling says "SUCCEED" in the envelope of a failed task; the task's message is the reason.
     message = next((m for m in b.task_messages if m), None) if failed_task else None
     if message is None and b.messages:
@@ -515,15 +573,14 @@ def _finish(b: _Builder) -> Event | Verdict:
         request_id=_clean(b.request_id, 120),
         task_id=_clean(b.task_id, 120),
         task_status=("failed" if b.task_status in FAILED_STATUSES else b.task_status),
-        headers=tuple(sorted(b.headers.items())),
+        headers=tuple(sorted(b.headers.items())) if b.headers else (),
         retry_after=b.retry_after,
         endpoint=_clean(b.endpoint, 300),
         method=b.method,
         gateway=b.gateway,
         gateway_code=b.gateway_code.lower() if b.gateway_code else None,
-        text=redact(
-            "\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]
-        ),
+        # Only ever matched against, never shown: no redaction needed.
+        text="\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT],
         shape=b.shape,
     )
     gateway_error = b.gateway_code is not None and not b.gateway_code.isdigit()

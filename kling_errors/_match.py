@@ -24,6 +24,7 @@ from ._regex import PatternSet
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
 Rank = tuple[int, int, int, int, int]
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -46,23 +47,23 @@ class _Entry:
 
 
 class _Hits:
-    """Which message/text regexes match one event; computed once, on first need."""
+    """Which message/text regexes match one event: one RE2 pass each, on first need."""
 
     def __init__(self, event: Event, messages: PatternSet, texts: PatternSet) -> None:
         self._event, self._messages, self._texts = event, messages, texts
         self._message_hits: frozenset[int] | None = None
         self._text_hits: frozenset[int] | None = None
 
-    def message(self, pattern_id: int) -> bool:
+    def messages(self) -> frozenset[int]:
         if self._message_hits is None:
             self._message_hits = self._messages.hits((self._event.message or "")[:MAX_MATCH_CHARS])
-        return pattern_id in self._message_hits
+        return self._message_hits
 
-    def text(self, pattern_id: int) -> bool:
+    def texts(self) -> frozenset[int]:
         if self._text_hits is None:
             text = self._event.text or self._event.message or ""
             self._text_hits = self._texts.hits(text[:MAX_MATCH_CHARS])
-        return pattern_id in self._text_hits
+        return self._text_hits
 
 
 def _holds(entry: _Entry, event: Event, hits: _Hits) -> bool:
@@ -82,9 +83,9 @@ def _holds(entry: _Entry, event: Event, hits: _Hits) -> bool:
         value = event.header(name)
         if value is None or (pattern is not None and not pattern.search(value)):
             return False
-    if entry.message_id is not None and not (event.message and hits.message(entry.message_id)):
+    if entry.message_id is not None and not (event.message and entry.message_id in hits.messages()):
         return False
-    return entry.text_id is None or hits.text(entry.text_id)
+    return entry.text_id is None or entry.text_id in hits.texts()
 
 
 def rank(rule: Rule, conditions: Conditions, position: int) -> Rank:
@@ -94,7 +95,12 @@ def rank(rule: Rule, conditions: Conditions, position: int) -> Rank:
 
 
 class Matcher:
-    """Finds the best rule for an event among a loaded rule set."""
+    """Finds the best rule for an event among a loaded rule set.
+
+    Each condition set is filed under its most selective condition (service code, then
+    status, message regex, text regex, task status, gateway code, gateway), so an event
+    only meets the few sets that could hold for it.
+    """
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         every = [(rule, alt, c) for rule in rules for alt, c in enumerate(rule.match)]
@@ -102,38 +108,69 @@ class Matcher:
         self._texts = PatternSet([c.text.pattern for _, _, c in every if c.text])
         self._by_code: dict[int, list[_Entry]] = defaultdict(list)
         self._by_status: dict[int, list[_Entry]] = defaultdict(list)
-        self._floating: list[_Entry] = []
+        self._by_message: dict[int, list[_Entry]] = defaultdict(list)
+        self._by_text: dict[int, list[_Entry]] = defaultdict(list)
+        self._by_task_status: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_gateway_code: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_gateway: dict[str, list[_Entry]] = defaultdict(list)
+        self._rest: list[_Entry] = []
+        self._cache: dict[tuple[object, ...], Candidate | object | None] = {}
         positions = {rule.id: position for position, rule in enumerate(rules)}
-        for rule, alt, conditions in every:
+        for rule, alt, c in every:
             entry = _Entry(
                 rule,
                 alt,
-                rank(rule, conditions, positions[rule.id]),
-                self._messages.id_of(conditions.message.pattern) if conditions.message else None,
-                self._texts.id_of(conditions.text.pattern) if conditions.text else None,
+                rank(rule, c, positions[rule.id]),
+                self._messages.id_of(c.message.pattern) if c.message else None,
+                self._texts.id_of(c.text.pattern) if c.text else None,
             )
-            if conditions.service_code is not None:
-                for code in conditions.service_code:
+            if c.service_code is not None:
+                for code in c.service_code:
                     self._by_code[code].append(entry)
-            elif conditions.http_status is not None:
-                for status in conditions.http_status.codes:
+            elif c.http_status is not None:
+                for status in c.http_status.codes:
                     self._by_status[status].append(entry)
+            elif entry.message_id is not None:
+                self._by_message[entry.message_id].append(entry)
+            elif entry.text_id is not None:
+                self._by_text[entry.text_id].append(entry)
+            elif c.task_status is not None:
+                for value in c.task_status:
+                    self._by_task_status[value].append(entry)
+            elif c.gateway_code is not None:
+                for value in c.gateway_code:
+                    self._by_gateway_code[value].append(entry)
+            elif c.gateway is not None:
+                for value in c.gateway:
+                    self._by_gateway[value].append(entry)
             else:
-                self._floating.append(entry)
+                self._rest.append(entry)
 
-    def _possible(self, event: Event) -> list[_Entry]:
-        found = list(self._floating)
-        if event.service_code is not None:
-            found.extend(self._by_code.get(event.service_code, ()))
-        if event.http_status is not None:
-            found.extend(self._by_status.get(event.http_status, ()))
+    def _possible(self, event: Event, hits: _Hits) -> list[_Entry]:
+        found = list(self._rest)
+        if event.service_code is not None and event.service_code in self._by_code:
+            found.extend(self._by_code[event.service_code])
+        if event.http_status is not None and event.http_status in self._by_status:
+            found.extend(self._by_status[event.http_status])
+        if self._by_message and event.message:
+            for pattern_id in hits.messages():
+                found.extend(self._by_message.get(pattern_id, ()))
+        if self._by_text:
+            for pattern_id in hits.texts():
+                found.extend(self._by_text.get(pattern_id, ()))
+        if event.task_status is not None and event.task_status in self._by_task_status:
+            found.extend(self._by_task_status[event.task_status])
+        if event.gateway_code is not None and event.gateway_code in self._by_gateway_code:
+            found.extend(self._by_gateway_code[event.gateway_code])
+        if event.gateway is not None and event.gateway in self._by_gateway:
+            found.extend(self._by_gateway[event.gateway])
         return found
 
     def candidates(self, event: Event) -> list[Candidate]:
         """Every matching rule (best alternative each), best first."""
         hits = _Hits(event, self._messages, self._texts)
         best: dict[str, Candidate] = {}
-        for entry in self._possible(event):
+        for entry in self._possible(event, hits):
             if not _holds(entry, event, hits):
                 continue
             current = best.get(entry.rule.id)
@@ -143,9 +180,23 @@ class Matcher:
         return sorted(best.values(), key=lambda c: c.rank, reverse=True)
 
     def best(self, event: Event) -> Candidate | None:
+        """The winning rule. Events that look alike to the rules share the answer (cached)."""
+        key = (
+            event.service_code, event.http_status, event.message, event.task_status,
+            event.gateway, event.gateway_code, event.text, event.headers,
+        )  # fmt: skip
+        found = self._cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._best(event)
+            if len(self._cache) >= 65_536:
+                self._cache.clear()
+            self._cache[key] = found
+        return found  # type: ignore[return-value]
+
+    def _best(self, event: Event) -> Candidate | None:
         hits = _Hits(event, self._messages, self._texts)
         winner: _Entry | None = None
-        for entry in self._possible(event):
+        for entry in self._possible(event, hits):
             if (winner is None or entry.rank > winner.rank) and _holds(entry, event, hits):
                 winner = entry
         if winner is None:

@@ -6,7 +6,7 @@ input record -> Event -> (matching Rule) -> Diagnosis
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """The published output record (schemas/diagnosis.schema.json)."""
-        data: dict[str, Any] = {
+        return {
             "index": self.index,
             "outcome": self.outcome,
             "rule": self.rule,
@@ -329,11 +329,9 @@ class Diagnosis:
             "title": self.title,
             "message": self.message,
             "causes": list(self.causes),
-            "fixes": [
-                {k: v for k, v in asdict(fix).items() if v is not None} for fix in self.fixes
-            ],
+            "fixes": [fix_dict(fix) for fix in self.fixes],
             "remediation": self.remediation,
-            "retry": asdict(self.retry) if self.retry is not None else None,
+            "retry": retry_dict(self.retry) if self.retry is not None else None,
             "request_id": self.request_id,
             "task_id": self.task_id,
             "gateway": self.gateway,
@@ -341,4 +339,19 @@ class Diagnosis:
             "source": self.source,
             "location": str(self.location) if self.location is not None else None,
         }
-        return data
+
+
+def fix_dict(fix: Fix) -> dict[str, str]:
+    found = {"step": fix.step, "code": fix.code, "language": fix.language}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def retry_dict(advice: RetryAdvice) -> dict[str, Any]:
+    return {
+        "retryable": advice.retryable,
+        "strategy": advice.strategy,
+        "delay_seconds": advice.delay_seconds,
+        "max_attempts": advice.max_attempts,
+        "max_delay": advice.max_delay,
+        "honour_retry_after": advice.honour_retry_after,
+    }

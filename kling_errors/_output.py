@@ -14,8 +14,7 @@ from typing import Any, TextIO
 
 import click
 
-from ._models import Diagnosis
-from ._redact import redact
+from ._models import Diagnosis, fix_dict, retry_dict
 
 FORMATS = ("text", "jsonl", "json")
 
@@ -27,23 +26,70 @@ _OUTCOME_STYLE = {
 }
 
 
-# Fields that carry logged text. Rule knowledge (title, causes, fixes) is authored, not
-# logged, and its code snippets must survive intact (`token = jwt.encode(...)`).
-LOGGED_FIELDS = ("message", "remediation", "reason", "request_id", "task_id", "location")
+# Every logged string in a Diagnosis was redacted where it entered (the Event, or the
+# reason of an unreadable record); serializing adds nothing and removes nothing.
+_EMPTY_RULE_PART = json.dumps(
+    dict.fromkeys(("rule", "category", "retryable", "severity", "title"))
+    | {"causes": [], "fixes": [], "source": None}
+)[1:-1]
 
 
-def redacted(record: dict[str, Any]) -> dict[str, Any]:
-    for key in LOGGED_FIELDS:
-        if isinstance(record.get(key), str):
-            record[key] = redact(record[key])
-    return record
+def _rule_part(diagnosis: Diagnosis) -> str:
+    """The fields that come from the rule, as a JSON fragment (the same for every record)."""
+    return json.dumps(
+        {
+            "rule": diagnosis.rule,
+            "category": diagnosis.category,
+            "retryable": diagnosis.retryable,
+            "severity": diagnosis.severity,
+            "title": diagnosis.title,
+            "causes": list(diagnosis.causes),
+            "fixes": [fix_dict(fix) for fix in diagnosis.fixes],
+            "source": diagnosis.source,
+        },
+        ensure_ascii=False,
+    )[1:-1]
+
+
+class RecordEncoder:
+    """Diagnosis -> one JSON object (schemas/diagnosis.schema.json), fast: the parts that
+    come from the rule are encoded once per rule and reused."""
+
+    def __init__(self) -> None:
+        self._rule_parts: dict[str, str] = {}
+
+    def encode(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+        if diagnosis.rule is None:
+            rule_part = _EMPTY_RULE_PART
+        else:
+            rule_part = self._rule_parts.get(diagnosis.rule) or self._rule_parts.setdefault(
+                diagnosis.rule, _rule_part(diagnosis)
+            )
+        advice = diagnosis.retry
+        record: dict[str, Any] = {
+            "index": diagnosis.index,
+            "outcome": diagnosis.outcome,
+            "service_code": diagnosis.service_code,
+            "http_status": diagnosis.http_status,
+            "message": diagnosis.message,
+            "remediation": diagnosis.remediation,
+            "retry": None if advice is None else retry_dict(advice),
+            "request_id": diagnosis.request_id,
+            "task_id": diagnosis.task_id,
+            "gateway": diagnosis.gateway,
+            "reason": diagnosis.reason,
+            "location": None if diagnosis.location is None else str(diagnosis.location),
+        }
+        if why is not None:
+            record["why"] = why
+        return json.dumps(record, ensure_ascii=False)[:-1] + ", " + rule_part + "}"
+
+
+_ENCODER = RecordEncoder()
 
 
 def record_json(diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
-    record = redacted(diagnosis.to_dict())
-    if why is not None:
-        record["why"] = why
-    return json.dumps(record, ensure_ascii=False)
+    return _ENCODER.encode(diagnosis, why)
 
 
 def why_text(why: list[dict[str, Any]]) -> str:
@@ -104,13 +150,13 @@ def text_block(diagnosis: Diagnosis, color: bool) -> str:
     if diagnosis.title:
         lines.append("  " + style(diagnosis.title, bold=True))
     if diagnosis.message:
-        lines.append(f"  message: {redact(diagnosis.message)}")
+        lines.append(f"  message: {diagnosis.message}")
     if diagnosis.reason:
-        lines.append(f"  reason:  {redact(diagnosis.reason)}")
+        lines.append(f"  reason:  {diagnosis.reason}")
     if diagnosis.outcome == "matched":
         lines.append(f"  retry:   {_retry_line(diagnosis)}")
         if diagnosis.remediation:
-            lines.append(f"  what to do: {redact(diagnosis.remediation)}")
+            lines.append(f"  what to do: {diagnosis.remediation}")
         lines.append("  causes:")
         lines.extend(f"    - {cause}" for cause in diagnosis.causes)
         lines.append("  fixes:")
@@ -119,7 +165,7 @@ def text_block(diagnosis: Diagnosis, color: bool) -> str:
             if fix.code:
                 lines.extend(f"         {line}" for line in fix.code.rstrip().splitlines())
     elif diagnosis.outcome == "unmatched" and diagnosis.remediation:
-        lines.append(f"  {redact(diagnosis.remediation)}")
+        lines.append(f"  {diagnosis.remediation}")
     return "\n".join(lines)
 
 
@@ -131,6 +177,7 @@ class Writer:
         self.fmt = fmt
         self.color = color
         self.count = 0
+        self._encoder = RecordEncoder()
 
     def write(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> None:
         """``why`` (from `classify --why`) adds the candidate rules and why the winner won."""
@@ -140,7 +187,7 @@ class Writer:
                 block += "\n" + why_text(why)
             self.out.write(("\n" if self.count else "") + block + "\n")
         else:
-            line = record_json(diagnosis, why)
+            line = self._encoder.encode(diagnosis, why)
             self.out.write(
                 line + "\n" if self.fmt == "jsonl" else ("[\n" if self.count == 0 else ",\n") + line
             )
@@ -161,6 +208,9 @@ def message_shape(message: str) -> str:
     return _VARIABLE.sub("#", message)[:200]
 
 
+_RETRYABLE_NAMES = {True: "true", False: "false", None: "null"}
+
+
 @dataclass
 class Summary:
     """Counts by outcome, category and rule, and the most frequent unmatched messages."""
@@ -179,9 +229,9 @@ class Summary:
         if diagnosis.outcome == "matched":
             self.categories[diagnosis.category or "?"] += 1
             self.rules[diagnosis.rule or "?"] += 1
-            self.retryable[json.dumps(diagnosis.retryable)] += 1
+            self.retryable[_RETRYABLE_NAMES[diagnosis.retryable]] += 1
         elif diagnosis.outcome == "unmatched":
-            self.unmatched[message_shape(redact(diagnosis.message or "(no message)"))] += 1
+            self.unmatched[message_shape(diagnosis.message or "(no message)")] += 1
         elif diagnosis.outcome == "unreadable":
             self.unreadable[diagnosis.reason or "?"] += 1
 

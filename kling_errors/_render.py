@@ -5,6 +5,7 @@ Logged text only ever reaches a template as data (a variable), never as template
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -84,28 +85,58 @@ def _trial_render(source: str) -> list[tuple[int, str]]:
     return []
 
 
-class Remediation:
-    """A compiled remediation template plus a cache keyed by the fields it reads."""
+# Fields that differ on nearly every record. When a template only prints them or tests
+# their truth, it is rendered once with a placeholder and the value is put in afterwards,
+# so the rendered text can be cached (rendering per record would dominate the run time).
+_PER_RECORD = ("message", "request_id", "task_id")
+_PLACEHOLDER = {name: f"\x00{i}\x00" for i, name in enumerate(_PER_RECORD)}
+_PLACEHOLDERS = re.compile("\x00[0-9]\x00")
 
-    def __init__(self, source: str) -> None:
+
+def _plain_uses(tree: nodes.Template, name: str) -> bool:
+    """True when every use of ``name`` is printed as is or tested for truth."""
+
+    def plain(node: nodes.Node, parent: nodes.Node | None) -> bool:
+        if isinstance(node, nodes.Name) and node.name == name:
+            return isinstance(
+                parent, nodes.Output | nodes.If | nodes.CondExpr | nodes.Or | nodes.And | nodes.Not
+            )
+        return all(plain(child, node) for child in node.iter_child_nodes())
+
+    return plain(tree, None)
+
+
+class Remediation:
+    """A compiled remediation template with a cache keyed by the fields it reads."""
+
+    def __init__(self, source: str, constants: Mapping[str, Any]) -> None:
         env = environment()
-        self.source = source
+        tree = env.parse(source)
         self._template = env.from_string(source)
-        self._fields = tuple(sorted(meta.find_undeclared_variables(env.parse(source))))
+        self._constants = dict(constants)  # the same for every record (the rule)
+        used = meta.find_undeclared_variables(tree) - set(constants)
+        self._placed = tuple(n for n in _PER_RECORD if n in used and _plain_uses(tree, n))
+        self._keyed = tuple(sorted(used - set(self._placed)))
         self._cache: dict[tuple[Any, ...], str] = {}
 
-    def render(self, context: Mapping[str, Any]) -> str:
-        key = tuple(_hashable(context.get(name)) for name in self._fields)
-        cached = self._cache.get(key)
-        if cached is None:
+    def render(self, fields: Mapping[str, Any]) -> str:
+        """Never raises: a template that fails on odd data falls back to the rule summary."""
+        placed = {n: fields[n] for n in self._placed if fields.get(n)}
+        key = (tuple(placed), *(_hashable(fields.get(n)) for n in self._keyed))
+        text = self._cache.get(key)
+        if text is None:
+            context = {**fields, **self._constants, **{n: _PLACEHOLDER[n] for n in placed}}
             try:
-                cached = self._template.render(**context).strip()
+                text = self._template.render(**context).strip()
             except Exception:  # a record must never crash a run
-                rule = context.get("rule") or {}
-                cached = str(rule.get("summary") or rule.get("title") or "")
+                rule = self._constants.get("rule") or {}
+                text = str(rule.get("summary") or rule.get("title") or "")
             if len(self._cache) < 4096:
-                self._cache[key] = cached
-        return cached
+                self._cache[key] = text
+        if not placed:
+            return text
+        values = {_PLACEHOLDER[n]: str(v) for n, v in placed.items()}
+        return _PLACEHOLDERS.sub(lambda m: values.get(m.group(), ""), text)
 
 
 def _hashable(value: Any) -> Any:

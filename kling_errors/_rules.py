@@ -15,9 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
+from . import _cache
 from ._exceptions import Problem, RuleError
 from ._models import (
     Conditions,
@@ -57,11 +55,6 @@ def load_schema(name: str) -> dict[str, Any]:
     with open(schemas_dir() / name, encoding="utf-8") as handle:
         schema: dict[str, Any] = json.load(handle)
     return schema
-
-
-@lru_cache(maxsize=1)
-def _rule_validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema("rules.schema.json"))
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -147,9 +140,13 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
     earlier rule's fields. Any problem anywhere raises RuleError and nothing is loaded.
     """
     sources = ([builtin_source()] if builtin else []) + [user_source(p) for p in paths]
+    cached = _cache.load(sources)
+    if cached is not None:
+        return cached
     report = collect(sources)
     if report.problems:
         raise RuleError(report.problems)
+    _cache.store(sources, report.rules)
     return report.rules
 
 
@@ -251,7 +248,9 @@ def parse_rule_file(
         return None, problems, []
     if doc.data is None:
         return None, [Problem(name, 1, 1, "empty rule file", "add a top-level `rules:` list")], []
-    problems = schema_problems(doc)
+    from ._schema import schema_problems  # jsonschema loads only when files are validated
+
+    problems = schema_problems(doc, "rules.schema.json")
     warnings = [
         doc.problem(
             path,
@@ -303,63 +302,6 @@ def read_rule_file(
     """Rules of one file on its own (no extends/disable across files); problems if any."""
     report = collect([RuleSource(str(path), ((Path(path), display or str(path)),))])
     return list(report.rules), report.problems
-
-
-def schema_problems(doc: YamlDocument) -> list[Problem]:
-    return [
-        doc.problem(error_path(error), _describe(error), _hint(error))
-        for error in _rule_validator().iter_errors(doc.data)
-    ]
-
-
-def error_path(error: ValidationError) -> YamlPath:
-    """Where a schema error is: for an unknown key, the key itself, not its mapping."""
-    path: YamlPath = tuple(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        unknown = [k for k in error.instance if k not in known]
-        if unknown:
-            return (*path, unknown[0])
-    return path
-
-
-def _describe(error: ValidationError) -> str:
-    """jsonschema's message, shortened to the part a rule author needs."""
-    if error.validator == "oneOf" and error.context:
-        # Report the branch that came closest instead of "is not valid under any".
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        if deepest.absolute_path:
-            return _describe(deepest)
-        kinds = sorted({_schema_kind(e.schema, str(e.validator)) for e in error.context})
-        return f"{_short(error.instance)} is not any of the accepted forms ({', '.join(kinds)})"
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are", "unknown key(s):").replace(
-            "Additional properties is", "unknown key"
-        )
-    if error.validator == "enum":
-        values = error.validator_value if isinstance(error.validator_value, list) else []
-        allowed = ", ".join(str(v) for v in values)
-        return f"{_short(error.instance)} is not one of: {allowed}"
-    return error.message
-
-
-def _schema_kind(schema: Any, fallback: str) -> str:
-    return str(schema.get("type", fallback)) if isinstance(schema, dict) else fallback
-
-
-def _hint(error: ValidationError) -> str:
-    if isinstance(error.instance, dict) and len(error.instance) == 1 and error.validator == "oneOf":
-        return "text containing ': ' reads as a mapping in YAML; put the text in quotes"
-    if error.validator == "required":
-        return "add the missing field (see schemas/rules.schema.json)"
-    if error.validator == "additionalProperties":
-        return "check the spelling; allowed keys are listed in schemas/rules.schema.json"
-    return ""
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> list[Problem]:
@@ -477,8 +419,12 @@ def build_conditions(raw: dict[str, Any]) -> Conditions:
 
 
 def _build_rule(entry: _Entry) -> Rule:
-    doc, raw = entry.doc, entry.raw
-    line, _ = doc.where(("rules", entry.index))
+    line, _ = entry.doc.where(("rules", entry.index))
+    return build_rule(entry.raw, Location(entry.doc.path, line), entry.source, entry.extends)
+
+
+def build_rule(raw: dict[str, Any], origin: Location, rule_set: str, extends: str | None) -> Rule:
+    """A Rule from its validated (and merged) raw fields."""
     match = raw["match"]
     retry = raw["retry"]
     return Rule(
@@ -505,9 +451,9 @@ def _build_rule(entry: _Entry) -> Rule:
             honour_retry_after=bool(retry.get("honour_retry_after", True)),
         ),
         source=Source(raw["source"]["kind"], raw["source"]["ref"], raw["source"].get("url")),
-        origin=Location(doc.path, line),
-        rule_set=entry.source,
-        extends=entry.extends,
+        origin=origin,
+        rule_set=rule_set,
+        extends=extends,
         remediation=raw.get("remediation"),
         docs=tuple(DocLink(d["title"], d["url"]) for d in raw.get("docs", [])),
         examples=tuple(raw.get("examples", [])),

@@ -9,11 +9,12 @@ column, and only then construct plain Python data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import Problem
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 50
@@ -70,6 +71,8 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: YamlPath, depth: int) -> bool:
         """Record positions; False stops the walk (the file is refused)."""
+        import yaml  # loaded only when a file is actually parsed (not from the cache)
+
         mark = node.start_mark
         self.doc.positions[path] = (mark.line + 1, mark.column + 1)
         if id(node) in self.seen:
@@ -137,6 +140,8 @@ class _Walker:
 
 def load_yaml(text: str, path: str) -> tuple[YamlDocument, list[Problem]]:
     """Parse one YAML document; problems are returned, never raised."""
+    import yaml
+
     doc = YamlDocument(path, None)
     if len(text) > MAX_FILE_BYTES:
         return doc, [

@@ -12,21 +12,14 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
-import yaml
 
 from . import __version__
 from ._config import RuleSets
-from ._corpus import coverage, diff
-from ._docs import DEFAULT_FILES as DOC_FILES
-from ._docs import FORMATS as DOC_FORMATS
-from ._docs import builtin_template, file_template
-from ._docs import render as render_docs
 from ._exceptions import (
     EXIT_BAD_RULES,
     EXIT_INTERNAL,
@@ -39,13 +32,10 @@ from ._exceptions import (
     RuleError,
 )
 from ._input import STDIN, check_paths, read_paths
-from ._lint import lint
 from ._match import explain_candidates
 from ._models import Rule
 from ._output import FORMATS, Summary, Writer
 from ._rules import collect, user_source
-from ._scaffold import scaffold
-from ._testing import run_examples
 
 
 def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,6 +83,8 @@ def _output(path: str | None) -> Iterator[TextIO]:
     if path is None or path == "-":
         yield sys.stdout
         return
+    import tempfile
+
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     umask = os.umask(0)
@@ -310,6 +302,8 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
 
     PATHS are loaded on top of the other sets and only their rules are tested.
     """
+    from ._testing import run_examples
+
     engine = rule_sets.with_paths(*paths).engine()
     results = run_examples(engine, _only(rule_sets, paths))
     failed = [r for r in results if not r.passed]
@@ -327,6 +321,8 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
 def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> None:
     """Warnings: rules that can never win, same-specificity overlaps, slow regexes,
     rules without examples. PATHS are loaded on top and only their rules are linted."""
+    from ._lint import lint
+
     engine = rule_sets.with_paths(*paths).engine()
     findings = lint(engine, _only(rule_sets, paths))
     for finding in findings:
@@ -355,6 +351,8 @@ def list_rules(origin: bool, rule_sets: RuleSets) -> None:
 @rule_set_options
 def show_rule(rule_id: str, rule_sets: RuleSets) -> None:
     """One loaded rule as YAML (after extends), with its origin."""
+    import yaml
+
     rule = rule_sets.engine().rules.get(rule_id)
     if rule is None:
         click.echo(f"error: no loaded rule has the id {rule_id!r}", err=True)
@@ -386,6 +384,8 @@ def new_rule(
     if raw is None or raw.unreadable is not None:
         why = raw.unreadable if raw is not None else f"it has no record #{index}"
         raise InputError(f"{record_file}: cannot read the record: {why}", "check --index")
+    from ._scaffold import scaffold
+
     text = scaffold(raw.value, rule_sets.engine(), rule_id)
     with _output(output) as out:
         out.write(text)
@@ -414,6 +414,8 @@ def diff_rules(corpus: str, old_paths: tuple[str, ...], fmt: str, rule_sets: Rul
 
     Old: the configured rule sets plus --old. New: the configured rule sets plus --rules.
     """
+    from ._corpus import diff
+
     old = rule_sets.without_extra().with_paths(*old_paths).engine()
     result = diff(read_paths(_corpus_check(corpus)), old, rule_sets.engine())
     click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
@@ -425,6 +427,8 @@ def diff_rules(corpus: str, old_paths: tuple[str, ...], fmt: str, rule_sets: Rul
 @rule_set_options
 def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
     """Which rules LOG exercises (with counts) and which it never reaches."""
+    from ._corpus import coverage
+
     result = coverage(read_paths(_corpus_check(log)), rule_sets.engine())
     click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
 
@@ -433,7 +437,7 @@ def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(DOC_FORMATS)),
+    type=click.Choice(["html", "markdown", "skill"]),
     default="markdown",
     show_default=True,
     help="Markdown reference, one self-contained HTML page, or a skill-style guide.",
@@ -465,6 +469,10 @@ def docs(
     rule_sets: RuleSets,
 ) -> None:
     """Generate the error reference from the loaded rules (deterministic output)."""
+    from ._docs import DEFAULT_FILES as DOC_FILES
+    from ._docs import builtin_template, file_template
+    from ._docs import render as render_docs
+
     loaded = rule_sets.engine().rules
     if update or (check and output is None):
         targets = {f: Path(docs_dir) / name for f, name in DOC_FILES.items()}

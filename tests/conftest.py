@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from kling_errors import Engine
+
+# The rule cache of the tests lives in a temporary directory, not the user's cache.
+os.environ.setdefault("KLING_ERRORS_CACHE_DIR", tempfile.mkdtemp(prefix="kling-errors-cache-"))
 
 # `make test` runs a small, fixed-seed sample; `make fuzz` the long run.
 settings.register_profile(

@@ -1,0 +1,148 @@
+"""The performance figures in the README, from one command (`make bench`).
+
+    python bench/run.py [--records 1000000] [--runs 3] [--quick]
+
+1. throughput: the floor (bench/floor.py: json.loads + json.dumps of a ten-field dict per
+   line) against `kling-errors classify --format jsonl`, same file, output to /dev/null;
+2. rule scaling: the same classify with 1,000 extra generated rules loaded;
+3. memory: peak RSS of classify on 100k and on the full log;
+4. start-up: one record from stdin against `python -c "import click, yaml, jinja2"`.
+Runs alternate between the compared commands; medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+CLI = str(Path(PYTHON).parent / "kling-errors")
+DATA = HERE / "data"
+
+
+def timed(command: list[str], stdin: bytes | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run of ``command``."""
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as devnull:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE if stdin is not None else None, stdout=devnull
+        )
+        if stdin is not None:
+            assert proc.stdin is not None
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(command)}")
+    return seconds, usage.ru_maxrss
+
+
+def median_pair(a: list[str], b: list[str], runs: int) -> tuple[float, float, int]:
+    """Median seconds of a and b, run alternately; b's largest peak RSS."""
+    times_a, times_b, peak = [], [], 0
+    for _ in range(runs):
+        times_a.append(timed(a)[0])
+        seconds, rss = timed(b)
+        times_b.append(seconds)
+        peak = max(peak, rss)
+    return statistics.median(times_a), statistics.median(times_b), peak
+
+
+def make_log(records: int) -> Path:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"synthetic-{records}.jsonl"
+    if not path.exists():
+        subprocess.run([PYTHON, str(HERE / "make_log.py"), str(records), str(path)], check=True)
+    return path
+
+
+def extra_rules(directory: Path, count: int = 1000) -> Path:
+    """``count`` plausible rules: codes, statuses and messages that real records do not hit."""
+    lines = ["version: 1", "rules:"]
+    for n in range(count):
+        kind = n % 4
+        match = (
+            f"{{service_code: {20000 + n}}}" if kind == 0 else
+            f"{{http_status: {[418, 451, 507, 599][n % 4]}, message: 'team error {n}\\\\b'}}" if kind == 1 else
+            f"{{message: 'gateway {n} said (?:no|nope) to tenant \\\\d+'}}" if kind == 2 else
+            f"{{task_status: failed, message: 'custom failure {n}'}}"
+        )  # fmt: skip
+        lines += [
+            f"  - id: bench.extra.{n}",
+            f"    title: Extra rule {n}",
+            "    category: server_error",
+            "    severity: error",
+            f"    match: {match}",
+            "    causes: [generated]",
+            "    fixes: [none]",
+            "    retryable: null",
+            "    retry: {strategy: none}",
+            "    source: {kind: inferred, ref: bench}",
+        ]
+    path = directory / "extra.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--startup-runs", type=int, default=15)
+    args = parser.parse_args()
+    log = make_log(args.records)
+    small = make_log(100_000)
+    classify = [CLI, "classify", "--no-config", "--format", "jsonl"]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"log: {log.name} ({log.stat().st_size / 1e6:.0f} MB, {args.records:,} records)")
+
+    floor_s, ours_s, peak = median_pair(
+        [PYTHON, str(HERE / "floor.py"), str(log)], [*classify, str(log)], args.runs
+    )
+    print(f"floor:        {floor_s:7.2f} s  {args.records / floor_s:>9,.0f} records/s")
+    print(
+        f"kling-errors: {ours_s:7.2f} s  {args.records / ours_s:>9,.0f} records/s  "
+        f"= {floor_s / ours_s:.0%} of the floor (target >= 50%)"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = extra_rules(Path(tmp))
+        base_s, extra_s, _ = median_pair(
+            [*classify, str(log)], [*classify, "--rules", str(rules), str(log)], args.runs
+        )
+    print(
+        f"+1,000 rules: {extra_s:7.2f} s  = {base_s / extra_s:.0%} of the built-in-only throughput (target >= 70%)"
+    )
+
+    _, small_rss = timed([*classify, str(small)])
+    print(
+        f"peak RSS:     {small_rss / 1024:5.0f} MiB at 100,000 records, {peak / 1024:5.0f} MiB at "
+        f"{args.records:,} (target <= 100 MiB, flat)"
+    )
+
+    record = b'{"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit"}}\n'
+    imports, one = [], []
+    timed([CLI, "classify", "--no-config"], stdin=record)  # warm the rule cache
+    for _ in range(args.startup_runs):
+        imports.append(timed([PYTHON, "-c", "import click, yaml, jinja2"])[0])
+        one.append(timed([CLI, "classify", "--no-config"], stdin=record)[0])
+    imp, cls = statistics.median(imports), statistics.median(one)
+    print(
+        f"start-up:     {cls * 1000:5.0f} ms for one record vs {imp * 1000:5.0f} ms for the imports "
+        f"= {cls / imp:.2f}x (target <= 1.5x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

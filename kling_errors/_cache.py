@@ -1,0 +1,115 @@
+"""The compiled-rule cache: start-up without re-parsing and re-validating unchanged files.
+
+Keyed by the content of every rule file (and the package version and schema), so a
+changed file is a different key. The entry carries a checksum of itself; one that does
+not parse or check out is ignored and rebuilt — never trusted. Location:
+$KLING_ERRORS_CACHE_DIR, else $XDG_CACHE_HOME/kling-errors, else ~/.cache/kling-errors;
+KLING_ERRORS_NO_CACHE=1 turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._rules import RuleSet, RuleSource
+
+FORMAT = 1
+KEEP = 16  # cache files kept (the newest); each is one combination of rule files
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("KLING_ERRORS_NO_CACHE"):
+        return None
+    explicit = os.environ.get("KLING_ERRORS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kling-errors"
+
+
+def _key(sources: list[RuleSource]) -> str | None:
+    from . import __version__
+    from ._rules import schemas_dir
+
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
+    try:
+        digest.update((schemas_dir() / "rules.schema.json").read_bytes())
+        for source in sources:
+            digest.update(f"\0set\0{source.label}\0".encode())
+            for path, display in source.files:
+                digest.update(f"\0file\0{display}\0".encode())
+                digest.update(path.read_bytes())
+    except OSError:
+        return None  # a missing file: let the normal load report it
+    return digest.hexdigest()
+
+
+def _checksum(entries: Any) -> str:
+    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
+
+
+def load(sources: list[RuleSource]) -> RuleSet | None:
+    """The cached rule set for exactly these files, or None (absent, stale or corrupt)."""
+    from ._models import Location
+    from ._rules import RuleSet, build_rule
+
+    directory, key = cache_dir(), _key(sources)
+    if directory is None or key is None:
+        return None
+    try:
+        data = json.loads((directory / f"rules-{key}.json").read_text(encoding="utf-8"))
+        if data["format"] != FORMAT or data["key"] != key:
+            return None
+        if data["checksum"] != _checksum(data["entries"]):
+            return None
+        rules = tuple(
+            build_rule(e["raw"], Location(e["path"], e["line"]), e["rule_set"], e["extends"])
+            for e in data["entries"]
+        )
+        return RuleSet(rules, tuple(data["sources"]))
+    except Exception:
+        return None
+
+
+def store(sources: list[RuleSource], rules: RuleSet) -> None:
+    """Best effort: an unwritable cache only costs start-up time."""
+    directory, key = cache_dir(), _key(sources)
+    if directory is None or key is None:
+        return
+    entries = [
+        {
+            "raw": dict(rule.raw),
+            "path": rule.origin.path,
+            "line": rule.origin.line,
+            "rule_set": rule.rule_set,
+            "extends": rule.extends,
+        }
+        for rule in rules
+    ]
+    try:
+        payload = json.dumps(
+            {
+                "format": FORMAT,
+                "key": key,
+                "sources": list(rules.sources),
+                "entries": entries,
+                "checksum": _checksum(entries),
+            }
+        )
+        import tempfile
+
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(payload)
+        os.replace(tmp, directory / f"rules-{key}.json")
+        old = sorted(directory.glob("rules-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
+        for path in old:
+            path.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError):
+        return  # e.g. a YAML date in an example is not JSON: just do not cache

@@ -1,0 +1,77 @@
+"""Validating YAML documents against the JSON Schemas in schemas/, with messages a rule
+author can act on and positions mapped back to YAML lines (jsonschema's error paths)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ._exceptions import Problem
+from ._rules import load_schema
+from ._yaml import YamlDocument, YamlPath
+
+
+@lru_cache(maxsize=4)
+def _validator(schema: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(schema))
+
+
+def schema_problems(doc: YamlDocument, schema: str) -> list[Problem]:
+    """Every violation of ``schema`` in the document, each at its YAML line."""
+    return [
+        doc.problem(error_path(error), _describe(error), _hint(error))
+        for error in _validator(schema).iter_errors(doc.data)
+    ]
+
+
+def error_path(error: ValidationError) -> YamlPath:
+    """Where a schema error is: for an unknown key, the key itself, not its mapping."""
+    path: YamlPath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unknown = [k for k in error.instance if k not in known]
+        if unknown:
+            return (*path, unknown[0])
+    return path
+
+
+def _describe(error: ValidationError) -> str:
+    """jsonschema's message, shortened to the part a rule author needs."""
+    if error.validator == "oneOf" and error.context:
+        # Report the branch that came closest instead of "is not valid under any".
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if deepest.absolute_path:
+            return _describe(deepest)
+        kinds = sorted({_schema_kind(e.schema, str(e.validator)) for e in error.context})
+        return f"{_short(error.instance)} is not any of the accepted forms ({', '.join(kinds)})"
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are", "unknown key(s):").replace(
+            "Additional properties is", "unknown key"
+        )
+    if error.validator == "enum":
+        values = error.validator_value if isinstance(error.validator_value, list) else []
+        allowed = ", ".join(str(v) for v in values)
+        return f"{_short(error.instance)} is not one of: {allowed}"
+    return error.message
+
+
+def _schema_kind(schema: Any, fallback: str) -> str:
+    return str(schema.get("type", fallback)) if isinstance(schema, dict) else fallback
+
+
+def _hint(error: ValidationError) -> str:
+    if isinstance(error.instance, dict) and len(error.instance) == 1 and error.validator == "oneOf":
+        return "text containing ': ' reads as a mapping in YAML; put the text in quotes"
+    if error.validator == "required":
+        return "add the missing field (see schemas/rules.schema.json)"
+    if error.validator == "additionalProperties":
+        return "check the spelling; allowed keys are listed in schemas/rules.schema.json"
+    return ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
