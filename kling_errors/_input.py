@@ -57,19 +57,36 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InputError(f"{path}: is a directory", "pass the log files inside it")
 
 
-def read_paths(paths: Iterable[str]) -> Iterator[RawRecord]:
+class ReadProgress:
+    """Bytes read so far, and the total when every input is a plain file (for an ETA)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.bytes_read = 0
+        sizes = [Path(p).stat().st_size for p in paths if p != STDIN and Path(p).is_file()]
+        self.total: int | None = sum(sizes) if len(sizes) == len(paths) else None
+
+    def count(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        for line in lines:
+            self.bytes_read += len(line)
+            yield line
+
+
+def read_paths(paths: Iterable[str], progress: ReadProgress | None = None) -> Iterator[RawRecord]:
     for path in paths:
         if path == STDIN:
-            yield from read_stream(sys.stdin.buffer, "<stdin>")
+            stdin: Iterable[bytes] = sys.stdin.buffer
+            yield from read_stream(progress.count(stdin) if progress else stdin, "<stdin>")
             continue
         try:
             with open(path, "rb") as raw:
                 magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
                 if magic == b"\x1f\x8b":
+                    if progress is not None:
+                        progress.total = None  # compressed: bytes read do not tell the share
                     with gzip.open(raw) as unzipped:
                         yield from read_stream(unzipped, path)
                 else:
-                    yield from read_stream(raw, path)
+                    yield from read_stream(progress.count(raw) if progress else raw, path)
         except OSError as exc:
             yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
 

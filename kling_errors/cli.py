@@ -31,10 +31,10 @@ from ._exceptions import (
     Problem,
     RuleError,
 )
-from ._input import STDIN, check_paths, read_paths
+from ._input import STDIN, ReadProgress, check_paths, read_paths
 from ._match import explain_candidates
 from ._models import Rule
-from ._output import FORMATS, Summary, Writer
+from ._output import FORMATS, ProgressLine, Summary, Writer
 from ._rules import collect, user_source
 
 
@@ -151,6 +151,7 @@ def main() -> None:
 @click.option("--why", is_flag=True, help="Show every matching rule and why the winner won.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically).")
 @click.option("--color/--no-color", default=None, help="Colour text output [default: on a tty].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
 @rule_set_options
 def classify(
     files: tuple[str, ...],
@@ -160,6 +161,7 @@ def classify(
     why: bool,
     output: str | None,
     color: bool | None,
+    quiet: bool,
     rule_sets: RuleSets,
 ) -> None:
     """Classify logged Kling errors from FILES (or stdin), one result per record."""
@@ -172,9 +174,15 @@ def classify(
     if fail_on_unmatched is None:
         fail_on_unmatched = rule_sets.config.fail_on_unmatched
     tally = Summary()
+    reading = ReadProgress(paths)
+    # Progress only where a person watches: stderr is a terminal and stdout is not it.
+    show = not quiet and sys.stderr.isatty() and not to_terminal
+    progress = ProgressLine(sys.stderr, reading) if show else None
     with _output(output) as out:
         writer = Writer(out, fmt, color)
-        for index, raw in enumerate(read_paths(paths)):
+        for index, raw in enumerate(read_paths(paths, reading)):
+            if progress is not None and index % 1000 == 0:
+                progress.update(index)
             diagnosis = engine.classify_raw(raw, index)
             tally.add(diagnosis)
             if summary:
@@ -188,6 +196,8 @@ def classify(
             out.write(text + "\n")
         else:
             writer.close()
+    if progress is not None:
+        progress.close()
     if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):
         sys.exit(EXIT_UNMATCHED)
 

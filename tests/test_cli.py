@@ -187,3 +187,27 @@ def test_rules_list_shows_origin() -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and "kling-errors" in out
+
+
+def test_progress_line_shows_records_rate_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from kling_errors import _output
+    from kling_errors._input import ReadProgress
+
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(_output.time, "monotonic", lambda: next(clock))
+    reading = ReadProgress([str(SAMPLE_LOG)])
+    assert reading.total == SAMPLE_LOG.stat().st_size
+    reading.bytes_read = reading.total // 4
+    err = io.StringIO()
+    line = _output.ProgressLine(err, reading)
+    line.update(4000)
+    assert "4,000 records · 2,000/s · 25% · ETA 6 s" in err.getvalue()
+    line.close()
+    assert err.getvalue().endswith("\r\x1b[K")
+
+
+def test_no_progress_when_stderr_is_not_a_terminal() -> None:
+    result = CliRunner().invoke(main, ["classify", str(SAMPLE_LOG), "--format", "jsonl"])
+    assert result.stderr == ""
