@@ -22,6 +22,7 @@ from ._models import (
     RetryPolicy,
     Rule,
 )
+from ._preflight import Violation, check_request
 from ._rules import RuleSet, load_rules
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
     "Rule",
     "RuleError",
     "RuleSet",
+    "Violation",
     "__version__",
+    "check_request",
     "classify",
     "load_rules",
     "raise_for_error",
