@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install dev test lint typecheck docs docs-check fuzz sample clean
+.PHONY: install dev test lint typecheck docs docs-check fuzz bench sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,17 @@ docs-check: dev
 	$(BIN)/kling-errors docs --check --no-config
 
 lint: dev
-	$(BIN)/ruff check kling_errors tests
-	$(BIN)/ruff format --check kling_errors tests
+	$(BIN)/ruff check kling_errors tests bench
+	$(BIN)/ruff format --check kling_errors tests bench
 
 typecheck: dev
 	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+## make bench: the performance figures of the README (1,000,000-record synthetic log)
+bench: install
+	$(BIN)/python -m compileall -q $(VENV)/lib
+	$(BIN)/python bench/run.py --records 1000000 --runs 3
+	$(BIN)/python bench/regex_safety.py
