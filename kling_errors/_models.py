@@ -75,8 +75,6 @@ CATEGORY_INFO: dict[str, tuple[str, str]] = {
 }
 
 OUTCOMES: tuple[str, ...] = ("matched", "unmatched", "not_an_error", "unreadable")
-SEVERITIES: tuple[str, ...] = ("critical", "error", "warning", "info")
-RETRY_STRATEGIES: tuple[str, ...] = ("none", "backoff", "resign_token", "wait_for_capacity")
 
 
 @dataclass(frozen=True)

@@ -83,10 +83,6 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_header(name: str, value: str) -> str:
-    return SECURE if name.lower() in SECRET_HEADERS else redact(value)
-
-
 def redact_data(value: Any, depth: int = 0) -> Any:
     """Redact every string in a JSON-like value (mapping keys name secret headers too)."""
     if isinstance(value, str):
