@@ -12,38 +12,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
-
 from . import __version__
-from ._models import CATEGORIES, CATEGORY_INFO, Rule
+from ._models import CATEGORIES, CATEGORY_INFO, Rule, retry_text
 from ._redact import redact, redact_data
+from ._render import sandbox
 from ._rules import RuleSet
 
 FORMATS = {"markdown": "reference.md.j2", "html": "reference.html.j2", "skill": "skill.md.j2"}
 DEFAULT_FILES = {"markdown": "errors.md", "html": "errors.html", "skill": "SKILL.md"}
-
-
-def _retry_text(rule: Rule) -> str:
-    policy = rule.retry
-    head = {True: "Yes", False: "No", None: "Unknown whether it helps"}[rule.retryable]
-    if policy.strategy == "none":
-        return f"{head}."
-    how = {
-        "backoff": "exponential backoff",
-        "resign_token": "sign a fresh token, then retry",
-        "wait_for_capacity": "wait for a running task to end, or back off",
-    }[policy.strategy]
-    parts = [f"first wait {policy.initial_delay:g} s"]
-    if policy.multiplier != 1 and policy.strategy != "resign_token":
-        parts.append(f"times {policy.multiplier:g} each attempt")
-    if policy.max_delay:
-        parts.append(f"at most {policy.max_delay:g} s between attempts")
-    if policy.max_attempts:
-        parts.append(f"at most {policy.max_attempts} attempt{'s' * (policy.max_attempts != 1)}")
-    if policy.honour_retry_after:
-        parts.append("Retry-After wins when sent")
-    return f"{head}: {how}; {', '.join(parts)}."
 
 
 def _example_text(record: Any) -> str:
@@ -75,7 +51,7 @@ def rule_view(rule: Rule) -> dict[str, Any]:
         "severity": rule.severity,
         "retryable": rule.retryable,
         "retryable_text": {True: "yes", False: "no", None: "unknown"}[rule.retryable],
-        "retry_text": _retry_text(rule),
+        "retry_text": retry_text(rule),
         "retry": {
             "strategy": rule.retry.strategy,
             "initial_delay": rule.retry.initial_delay,
@@ -167,14 +143,7 @@ def file_template(path: str | Path) -> DocTemplate:
 
 def render(rules: RuleSet, template: DocTemplate) -> str:
     """The document; HTML templates (name ending .html.j2 / .html) are autoescaped."""
-    html = template.name.removesuffix(".j2").endswith(".html")
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined,
-        autoescape=html,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = sandbox(autoescape=template.name.removesuffix(".j2").endswith(".html"))
     env.filters["cell"] = lambda text: str(text).replace("|", "\\|")
     env.filters["trim_end"] = lambda text: str(text).rstrip()
     text = env.from_string(template.source).render(**context(rules))

@@ -353,3 +353,26 @@ def retry_dict(advice: RetryAdvice) -> dict[str, Any]:
         "max_delay": advice.max_delay,
         "honour_retry_after": advice.honour_retry_after,
     }
+
+
+def retry_text(rule: Rule) -> str:
+    """The retry policy of a rule in one sentence (explain, docs)."""
+    policy = rule.retry
+    head = {True: "Yes", False: "No", None: "Unknown whether it helps"}[rule.retryable]
+    if policy.strategy == "none":
+        return f"{head}."
+    how = {
+        "backoff": "exponential backoff",
+        "resign_token": "sign a fresh token, then retry",
+        "wait_for_capacity": "wait for a running task to end, or back off",
+    }[policy.strategy]
+    parts = [f"first wait {policy.initial_delay:g} s"]
+    if policy.multiplier != 1 and policy.strategy != "resign_token":
+        parts.append(f"times {policy.multiplier:g} each attempt")
+    if policy.max_delay:
+        parts.append(f"at most {policy.max_delay:g} s between attempts")
+    if policy.max_attempts:
+        parts.append(f"at most {policy.max_attempts} attempt{'s' * (policy.max_attempts != 1)}")
+    if policy.honour_retry_after:
+        parts.append("Retry-After wins when sent")
+    return f"{head}: {how}; {', '.join(parts)}."

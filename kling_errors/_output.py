@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import click
 
 from ._input import ReadProgress
-from ._models import Diagnosis, fix_dict, retry_dict
+from ._models import Diagnosis, Fix, fix_dict, retry_dict
 
 FORMATS = ("text", "jsonl", "json")
 
@@ -126,6 +126,16 @@ def _retry_line(diagnosis: Diagnosis) -> str:
     return text
 
 
+def knowledge_lines(causes: tuple[str, ...], fixes: tuple[Fix, ...]) -> list[str]:
+    """Causes and numbered fixes (with their code) as indented text lines."""
+    lines = ["  causes:", *(f"    - {cause}" for cause in causes), "  fixes:"]
+    for number, fix in enumerate(fixes, start=1):
+        lines.append(f"    {number}. {fix.step}")
+        if fix.code:
+            lines.extend(f"         {line}" for line in fix.code.rstrip().splitlines())
+    return lines
+
+
 def text_block(diagnosis: Diagnosis, color: bool) -> str:
     def style(text: str, **kwargs: Any) -> str:
         return click.style(text, **kwargs) if color else text
@@ -159,13 +169,7 @@ def text_block(diagnosis: Diagnosis, color: bool) -> str:
         lines.append(f"  retry:   {_retry_line(diagnosis)}")
         if diagnosis.remediation:
             lines.append(f"  what to do: {diagnosis.remediation}")
-        lines.append("  causes:")
-        lines.extend(f"    - {cause}" for cause in diagnosis.causes)
-        lines.append("  fixes:")
-        for number, fix in enumerate(diagnosis.fixes, start=1):
-            lines.append(f"    {number}. {fix.step}")
-            if fix.code:
-                lines.extend(f"         {line}" for line in fix.code.rstrip().splitlines())
+        lines.extend(knowledge_lines(diagnosis.causes, diagnosis.fixes))
     elif diagnosis.outcome == "unmatched" and diagnosis.remediation:
         lines.append(f"  {diagnosis.remediation}")
     return "\n".join(lines)

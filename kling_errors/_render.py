@@ -16,17 +16,22 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ._models import TEMPLATE_FIELDS
 
 
-@lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
+def sandbox(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
+    """Every template (remediation, docs, a user's --template) renders in Jinja's sandbox."""
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters["seconds"] = seconds
     return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> ImmutableSandboxedEnvironment:
+    return sandbox()
 
 
 def seconds(value: float | None) -> str:

@@ -33,8 +33,8 @@ from ._exceptions import (
 )
 from ._input import STDIN, ReadProgress, check_paths, read_paths
 from ._match import explain_candidates
-from ._models import Rule
-from ._output import FORMATS, ProgressLine, Summary, Writer
+from ._models import Rule, fix_dict, retry_text
+from ._output import FORMATS, ProgressLine, Summary, Writer, knowledge_lines
 from ._rules import collect, user_source
 
 
@@ -210,20 +210,8 @@ def _rule_text(rule: Rule) -> str:
     lines.append(f"  category: {rule.category} · severity: {rule.severity}")
     if codes:
         lines.append(f"  service code: {', '.join(map(str, codes))}")
-    retry = rule.retry
-    retry_text = {True: "yes", False: "no", None: "unknown"}[rule.retryable]
-    if retry.strategy != "none":
-        retry_text += f" — {retry.strategy}, first wait {retry.initial_delay:g} s"
-        if retry.max_attempts:
-            retry_text += f", at most {retry.max_attempts} attempts"
-    lines.append(f"  retryable: {retry_text}")
-    lines.append("  causes:")
-    lines.extend(f"    - {c}" for c in rule.causes)
-    lines.append("  fixes:")
-    for number, fix in enumerate(rule.fixes, start=1):
-        lines.append(f"    {number}. {fix.step}")
-        if fix.code:
-            lines.extend(f"         {line}" for line in fix.code.rstrip().splitlines())
+    lines.append(f"  retry: {retry_text(rule)}")
+    lines.extend(knowledge_lines(rule.causes, rule.fixes))
     lines.append(f"  source: {rule.source.kind} — {rule.source.ref}")
     lines.extend(f"  docs: {d.title} <{d.url}>" for d in rule.docs)
     return "\n".join(lines)
@@ -240,7 +228,7 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "retry": rule.retry.__dict__,
         "service_codes": sorted({code for c in rule.match for code in (c.service_code or ())}),
         "causes": list(rule.causes),
-        "fixes": [fix.__dict__ for fix in rule.fixes],
+        "fixes": [fix_dict(fix) for fix in rule.fixes],
         "source": rule.source.__dict__,
         "origin": str(rule.origin),
     }
