@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -212,21 +213,25 @@ def _absorb_headers(builder: _Builder, headers: Any) -> None:
 
 
 def _retry_after(value: str, headers: dict[str, str]) -> float | None:
+    """Seconds to wait from a Retry-After value (delay seconds or an HTTP date), or None."""
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    if "date" not in headers:
+        return None  # an absolute date without the response's Date: cannot tell the wait
     from email.utils import parsedate_to_datetime  # rare: only for HTTP-date Retry-After
 
     try:
-        when = parsedate_to_datetime(value)
-        now = parsedate_to_datetime(headers["date"]) if "date" in headers else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    if now is None:
-        return None  # an absolute date without the response's Date: cannot tell the wait
-    return max(0.0, (when - now).total_seconds())
+        wait = (
+            parsedate_to_datetime(value) - parsedate_to_datetime(headers["date"])
+        ).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # unparseable, or one date with a zone and one without
+    return max(0.0, wait)
 
 
 def _absorb_url(builder: _Builder, url: str) -> None:

@@ -54,12 +54,16 @@ JSON = st.recursive(
 RECORDS = st.dictionaries(KEYS, JSON, max_size=8) | st.text(max_size=200)
 
 
+def _not_json(constant: str) -> None:
+    raise AssertionError(f"output is not strict JSON: {constant}")
+
+
 def classify_bytes(data: bytes) -> list[Any]:
     diagnoses = list(ENGINE.classify_records(read_stream(io.BytesIO(data), "fuzz")))
     assert [d.index for d in diagnoses] == list(range(len(diagnoses)))
     for d in diagnoses:
         assert d.outcome in OUTCOMES
-        RECORD.validate(json.loads(record_json(d)))
+        RECORD.validate(json.loads(record_json(d), parse_constant=_not_json))
     return diagnoses
 
 
@@ -126,6 +130,18 @@ def test_a_50_mb_single_line_gives_one_record() -> None:
     assert d.rule == "kling.concurrency.1303" and len(d.message or "") <= 1000
     (t,) = classify_bytes(b"E" * 50_000_000)
     assert t.outcome in OUTCOMES
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Retry-After": "inf"}, {"Retry-After": "nan"}, {"Retry-After": "1e999"}, {"Retry-After": "-5"},
+     {"Retry-After": "Wed, 25 Nov 2026 10:02:00 -0000", "Date": "Wed, 25 Nov 2026 10:00:00 GMT"},
+     {"Retry-After": "Wed, 25 Nov 99999 10:02:00 GMT", "Date": "garbage"}],
+)  # fmt: skip
+def test_odd_retry_after_values_never_crash_or_leak_infinity(headers: dict[str, str]) -> None:
+    line = json.dumps({"status": 429, "headers": headers, "body": {"code": 1302}}).encode()
+    (d,) = classify_bytes(line)
+    assert d.retry is not None and d.retry.delay_seconds is not None and d.retry.delay_seconds >= 0
 
 
 def test_nul_bytes_bom_and_crlf() -> None:
