@@ -180,12 +180,15 @@ def to_event(value: Any) -> Event | Verdict:
 
 
 def _int(value: Any) -> int | None:
+    """An integer from an int, an integral float or a short string of ASCII digits."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() alone accepts '²' and other digits int() refuses: ASCII only.
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None

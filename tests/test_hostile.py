@@ -115,6 +115,14 @@ def test_truncated_json_is_read_or_unreadable_never_fatal(text: str, cut: int) -
     assert d.outcome in OUTCOMES
 
 
+@pytest.mark.parametrize("value", ["²", "٣", "12³", "1e3", " 429 ", "0x1F"])
+def test_digit_like_text_in_number_fields_never_crashes(value: str) -> None:
+    # Found by `make fuzz`: '²'.isdigit() is True but int('²') raises.
+    for key in ("status", "code", "http_status"):
+        (d,) = classify_bytes(json.dumps({key: value, "message": "x"}).encode())
+        assert d.outcome in OUTCOMES
+
+
 def test_json_nested_100000_deep_is_unreadable() -> None:
     deep = "[" * 100_000 + "]" * 100_000
     objects = '{"a":' * 100_000 + "1" + "}" * 100_000
