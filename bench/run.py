@@ -93,20 +93,7 @@ def extra_rules(directory: Path, count: int = 1000) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--startup-runs", type=int, default=15)
-    args = parser.parse_args()
-    log = make_log(args.records)
-    small = make_log(100_000)
-    classify = [CLI, "classify", "--no-config", "--format", "jsonl"]
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-    print(f"log: {log.name} ({log.stat().st_size / 1e6:.0f} MB, {args.records:,} records)")
-
+def throughput(args: argparse.Namespace, log: Path, small: Path, classify: list[str]) -> None:
     floor_s, ours_s, peak = median_pair(
         [PYTHON, str(HERE / "floor.py"), str(log)], [*classify, str(log)], args.runs
     )
@@ -115,7 +102,14 @@ def main() -> None:
         f"kling-errors: {ours_s:7.2f} s  {args.records / ours_s:>9,.0f} records/s  "
         f"= {floor_s / ours_s:.0%} of the floor (target >= 50%)"
     )
+    _, small_rss = timed([*classify, str(small)])
+    print(
+        f"peak RSS:     {small_rss / 1024:5.0f} MiB at 100,000 records, {peak / 1024:5.0f} MiB at "
+        f"{args.records:,} (target <= 100 MiB, flat)"
+    )
 
+
+def scaling(args: argparse.Namespace, log: Path, classify: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rules = extra_rules(Path(tmp))
         base_s, extra_s, _ = median_pair(
@@ -125,12 +119,8 @@ def main() -> None:
         f"+1,000 rules: {extra_s:7.2f} s  = {base_s / extra_s:.0%} of the built-in-only throughput (target >= 70%)"
     )
 
-    _, small_rss = timed([*classify, str(small)])
-    print(
-        f"peak RSS:     {small_rss / 1024:5.0f} MiB at 100,000 records, {peak / 1024:5.0f} MiB at "
-        f"{args.records:,} (target <= 100 MiB, flat)"
-    )
 
+def startup(args: argparse.Namespace) -> None:
     record = b'{"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit"}}\n'
     imports, one = [], []
     timed([CLI, "classify", "--no-config"], stdin=record)  # warm the rule cache
@@ -142,6 +132,31 @@ def main() -> None:
         f"start-up:     {cls * 1000:5.0f} ms for one record vs {imp * 1000:5.0f} ms for the imports "
         f"= {cls / imp:.2f}x (target <= 1.5x)"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--startup-runs", type=int, default=15)
+    parser.add_argument(
+        "--parts", default="throughput,scaling,startup", help="any of throughput,scaling,startup"
+    )
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    classify = [CLI, "classify", "--no-config", "--format", "jsonl"]
+    if parts & {"throughput", "scaling"}:
+        log = make_log(args.records)
+        print(f"log: {log.name} ({log.stat().st_size / 1e6:.0f} MB, {args.records:,} records)")
+        if "throughput" in parts:
+            throughput(args, log, make_log(100_000), classify)
+        if "scaling" in parts:
+            scaling(args, log, classify)
+    if "startup" in parts:
+        startup(args)
 
 
 if __name__ == "__main__":
