@@ -32,7 +32,10 @@ def cache_dir() -> Path | None:
     return Path(base) / "kling-errors"
 
 
-def _key(sources: list[RuleSource]) -> str | None:
+def key(sources: list[RuleSource]) -> str | None:
+    """The cache key of exactly these rule files (None: a file is unreadable, or no cache)."""
+    if cache_dir() is None:
+        return None
     from . import __version__
     from ._rules import schemas_dir
 
@@ -53,12 +56,12 @@ def _checksum(entries: Any) -> str:
     return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
 
 
-def load(sources: list[RuleSource]) -> RuleSet | None:
+def load(key: str | None) -> RuleSet | None:
     """The cached rule set for exactly these files, or None (absent, stale or corrupt)."""
     from ._models import Location
     from ._rules import RuleSet, build_rule
 
-    directory, key = cache_dir(), _key(sources)
+    directory = cache_dir()
     if directory is None or key is None:
         return None
     try:
@@ -76,9 +79,9 @@ def load(sources: list[RuleSource]) -> RuleSet | None:
         return None
 
 
-def store(sources: list[RuleSource], rules: RuleSet) -> None:
+def store(key: str | None, rules: RuleSet) -> None:
     """Best effort: an unwritable cache only costs start-up time."""
-    directory, key = cache_dir(), _key(sources)
+    directory = cache_dir()
     if directory is None or key is None:
         return
     entries = [

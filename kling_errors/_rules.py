@@ -140,13 +140,14 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
     earlier rule's fields. Any problem anywhere raises RuleError and nothing is loaded.
     """
     sources = ([builtin_source()] if builtin else []) + [user_source(p) for p in paths]
-    cached = _cache.load(sources)
+    key = _cache.key(sources)  # reads every rule file once
+    cached = _cache.load(key)
     if cached is not None:
         return cached
     report = collect(sources)
     if report.problems:
         raise RuleError(report.problems)
-    _cache.store(sources, report.rules)
+    _cache.store(key, report.rules)
     return report.rules
 
 

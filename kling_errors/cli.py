@@ -35,7 +35,7 @@ from ._input import STDIN, ReadProgress, check_paths, read_paths
 from ._match import explain_candidates
 from ._models import Rule, fix_dict, retry_text
 from ._output import FORMATS, ProgressLine, Summary, Writer, knowledge_lines
-from ._rules import collect, user_source
+from ._rules import collect
 
 
 def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -286,9 +286,9 @@ def validate(paths: tuple[str, ...], rule_sets: RuleSets) -> None:
     click.echo(f"ok: {len(report.rules)} rules in {report.files} file(s)")
 
 
-def _only(rule_sets: RuleSets, paths: tuple[str, ...]) -> set[str] | None:
+def _only(paths: tuple[str, ...]) -> set[str] | None:
     """The rule-set labels PATHS stand for (None: every set)."""
-    return {user_source(p).label for p in paths} if paths else None
+    return {str(p) for p in paths} if paths else None
 
 
 @rules.command("test")
@@ -303,7 +303,7 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
     from ._testing import run_examples
 
     engine = rule_sets.with_paths(*paths).engine()
-    results = run_examples(engine, _only(rule_sets, paths))
+    results = run_examples(engine, _only(paths))
     failed = [r for r in results if not r.passed]
     for result in results if verbose else failed:
         click.echo(str(result))
@@ -322,7 +322,7 @@ def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> Non
     from ._lint import lint
 
     engine = rule_sets.with_paths(*paths).engine()
-    findings = lint(engine, _only(rule_sets, paths))
+    findings = lint(engine, _only(paths))
     for finding in findings:
         click.echo(str(finding))
     click.echo(f"{len(findings)} warning(s)")
