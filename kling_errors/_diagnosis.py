@@ -49,6 +49,11 @@ class DiagnosisBuilder:
             template = self._templates[rule.id] = Remediation(source, constants)
         return template
 
+    def prints_ids_as_they_are(self, rule: Rule) -> bool:
+        """True when the rule's remediation shows request_id/task_id unchanged, if at all."""
+        template = self._template(rule)
+        return not (template.transforms("request_id") or template.transforms("task_id"))
+
     def matched(
         self, index: int, location: Location | None, event: Event, candidate: Candidate
     ) -> Diagnosis:

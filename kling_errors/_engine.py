@@ -54,7 +54,15 @@ class Engine:
         """Diagnose a record as read from a file (it may already be known unreadable)."""
         if raw.unreadable is not None:
             return unreadable(index, raw.location, raw.unreadable)
-        return self.classify(raw.value, index=index, location=raw.location)
+        value = raw.value
+        if value is None and raw.sketch is not None:  # a known repeat was not parsed
+            value = json.loads(raw.sketch.line)
+        return self.classify(value, index=index, location=raw.location)
+
+    def prints_ids_as_they_are(self, rule_id: str) -> bool:
+        """True when the rule's remediation shows request_id/task_id unchanged, if at all."""
+        rule = self.rules.get(rule_id)
+        return rule is not None and self._builder.prints_ids_as_they_are(rule)
 
     def classify_records(self, records: Iterable[RawRecord]) -> Iterator[Diagnosis]:
         """One Diagnosis per raw record, in order, whatever the record holds."""

@@ -13,14 +13,19 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import InputError
 from ._models import Location
+
+if TYPE_CHECKING:
+    from ._repeat import Sketch
+
+    Sketcher = Callable[[str], Sketch | None]
 
 STDIN = "-"
 MAX_RECORD_LINES = 500
@@ -38,11 +43,16 @@ _INDENTED = re.compile(r"^[ \t]+\S")
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One record as read: a parsed JSON value, a text string, or why it is unreadable."""
+    """One record as read: a parsed JSON value, a text string, or why it is unreadable.
+
+    A JSON line that repeats a known skeleton (see _repeat.py) is not parsed: ``value`` is
+    None and ``sketch.line`` holds the text.
+    """
 
     location: Location
     value: Any = None
     unreadable: str | None = None
+    sketch: Sketch | None = None
 
 
 def check_paths(paths: Iterable[str]) -> None:
@@ -71,11 +81,14 @@ class ReadProgress:
             yield line
 
 
-def read_paths(paths: Iterable[str], progress: ReadProgress | None = None) -> Iterator[RawRecord]:
+def read_paths(
+    paths: Iterable[str], progress: ReadProgress | None = None, sketch: Sketcher | None = None
+) -> Iterator[RawRecord]:
+    """Records of every path in order; ``sketch`` splits JSON lines for the repeat cache."""
     for path in paths:
         if path == STDIN:
             stdin: Iterable[bytes] = sys.stdin.buffer
-            yield from read_stream(progress.count(stdin) if progress else stdin, "<stdin>")
+            yield from read_stream(progress.count(stdin) if progress else stdin, "<stdin>", sketch)
             continue
         try:
             with open(path, "rb") as raw:
@@ -84,14 +97,16 @@ def read_paths(paths: Iterable[str], progress: ReadProgress | None = None) -> It
                     if progress is not None:
                         progress.total = None  # compressed: bytes read do not tell the share
                     with gzip.open(raw) as unzipped:
-                        yield from read_stream(unzipped, path)
+                        yield from read_stream(unzipped, path, sketch)
                 else:
-                    yield from read_stream(progress.count(raw) if progress else raw, path)
+                    yield from read_stream(progress.count(raw) if progress else raw, path, sketch)
         except OSError as exc:
             yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
 
 
-def read_stream(stream: Iterable[bytes], name: str) -> Iterator[RawRecord]:
+def read_stream(
+    stream: Iterable[bytes], name: str, sketch: Sketcher | None = None
+) -> Iterator[RawRecord]:
     lines = enumerate(stream, start=1)
     head: list[tuple[int, bytes]] = []
     try:
@@ -107,7 +122,7 @@ def read_stream(stream: Iterable[bytes], name: str) -> Iterator[RawRecord]:
         if first_line.startswith(b"[") or (first_line.startswith(b"{") and not _parses(first_line)):
             yield from _whole_document(head, lines, name)
         else:
-            yield from _line_records(chain(head, lines), name)
+            yield from _line_records(chain(head, lines), name, sketch)
     except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
         yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
 
@@ -161,7 +176,9 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
         return text, None
 
 
-def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[RawRecord]:
+def _line_records(
+    lines: Iterator[tuple[int, bytes]], name: str, sketch: Sketcher | None = None
+) -> Iterator[RawRecord]:
     group: list[str] = []
     group_start = 0
     in_traceback = False
@@ -184,6 +201,11 @@ def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[Raw
         if not stripped:
             continue
         if stripped[0] in "{[" and not in_traceback:
+            sketched = sketch(stripped) if sketch is not None and stripped[0] == "{" else None
+            if sketched is not None and sketched.answer is not None:
+                yield from flush()  # a known skeleton: it parses, like the line it repeats
+                yield RawRecord(Location(name, lineno), sketch=sketched)
+                continue
             try:
                 value = json.loads(stripped)
             except RecursionError:
@@ -194,7 +216,7 @@ def _line_records(lines: Iterator[tuple[int, bytes]], name: str) -> Iterator[Raw
                 value = None
             if value is not None:
                 yield from flush()
-                yield RawRecord(Location(name, lineno), value)
+                yield RawRecord(Location(name, lineno), value, sketch=sketched)
                 continue
         continues = bool(group) and len(group) < MAX_RECORD_LINES
         if continues and stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):

@@ -185,18 +185,27 @@ class Writer:
         self.count = 0
         self._encoder = RecordEncoder()
 
+    def format(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+        """One record as this format shows it (``why``: from `classify --why`)."""
+        if self.fmt != "text":
+            return self._encoder.encode(diagnosis, why)
+        block = text_block(diagnosis, self.color)
+        return block if why is None else block + "\n" + why_text(why)
+
+    def escape(self, text: str) -> str:
+        """``text`` as it must appear inside a formatted record."""
+        return text if self.fmt == "text" else json.dumps(text, ensure_ascii=False)[1:-1]
+
     def write(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> None:
-        """``why`` (from `classify --why`) adds the candidate rules and why the winner won."""
+        self.write_formatted(self.format(diagnosis, why))
+
+    def write_formatted(self, record: str) -> None:
         if self.fmt == "text":
-            block = text_block(diagnosis, self.color)
-            if why is not None:
-                block += "\n" + why_text(why)
-            self.out.write(("\n" if self.count else "") + block + "\n")
+            self.out.write(("\n" if self.count else "") + record + "\n")
+        elif self.fmt == "jsonl":
+            self.out.write(record + "\n")
         else:
-            line = self._encoder.encode(diagnosis, why)
-            self.out.write(
-                line + "\n" if self.fmt == "jsonl" else ("[\n" if self.count == 0 else ",\n") + line
-            )
+            self.out.write(("[\n" if self.count == 0 else ",\n") + record)
         self.count += 1
 
     def close(self) -> None:

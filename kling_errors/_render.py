@@ -124,6 +124,10 @@ class Remediation:
         self._keyed = tuple(sorted(used - set(self._placed)))
         self._cache: dict[tuple[Any, ...], str] = {}
 
+    def transforms(self, name: str) -> bool:
+        """True when the template does more with field ``name`` than print it or test it."""
+        return name in self._keyed
+
     def render(self, fields: Mapping[str, Any]) -> str:
         """Never raises: a template that fails on odd data falls back to the rule summary."""
         placed = {n: fields[n] for n in self._placed if fields.get(n)}

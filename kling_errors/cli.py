@@ -33,8 +33,9 @@ from ._exceptions import (
 )
 from ._input import STDIN, ReadProgress, check_paths, read_paths
 from ._match import explain_candidates
-from ._models import Rule, fix_dict, retry_text
+from ._models import Diagnosis, Rule, fix_dict, retry_text
 from ._output import FORMATS, ProgressLine, Summary, Writer, knowledge_lines
+from ._repeat import Repeats, repeats_enabled
 from ._rules import collect
 
 
@@ -180,9 +181,19 @@ def classify(
     progress = ProgressLine(sys.stderr, reading) if show else None
     with _output(output) as out:
         writer = Writer(out, fmt, color)
-        for index, raw in enumerate(read_paths(paths, reading)):
+        render = _no_text if summary else writer.format
+        # `--why` needs every record's candidates, so every record takes the full path.
+        repeats = Repeats(engine, render, writer.escape) if repeats_enabled() and not why else None
+        records = read_paths(paths, reading, repeats.sketch if repeats else None)
+        for index, raw in enumerate(records):
             if progress is not None and index % 1000 == 0:
                 progress.update(index)
+            if repeats is not None and raw.sketch is not None:
+                counted, text = repeats.answer(raw, index)
+                tally.add(counted)
+                if not summary:
+                    writer.write_formatted(text)
+                continue
             diagnosis = engine.classify_raw(raw, index)
             tally.add(diagnosis)
             if summary:
@@ -200,6 +211,10 @@ def classify(
         progress.close()
     if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):
         sys.exit(EXIT_UNMATCHED)
+
+
+def _no_text(diagnosis: Diagnosis) -> str:
+    return ""
 
 
 def _rule_text(rule: Rule) -> str:

@@ -175,7 +175,7 @@ def test_interrupted_report_leaves_no_file(tmp_path: Path, monkeypatch: pytest.M
     from kling_errors import _output
 
     calls = {"n": 0}
-    original = _output.Writer.write
+    original = _output.Writer.write_formatted
 
     def interrupt(self: _output.Writer, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
@@ -183,7 +183,7 @@ def test_interrupted_report_leaves_no_file(tmp_path: Path, monkeypatch: pytest.M
             raise KeyboardInterrupt
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(_output.Writer, "write", interrupt)
+    monkeypatch.setattr(_output.Writer, "write_formatted", interrupt)
     target = tmp_path / "report.jsonl"
     result = CliRunner().invoke(main, ["classify", "-o", str(target)], input='{"code": 1303}\n' * 5)
     assert result.exit_code != 0
