@@ -183,17 +183,17 @@ def _line_records(
     group_start = 0
     in_traceback = False
 
-    def flush() -> Iterator[RawRecord]:
-        if group:
-            yield RawRecord(Location(name, group_start), "\n".join(group))
-            group.clear()
+    def grouped() -> RawRecord:
+        record = RawRecord(Location(name, group_start), "\n".join(group))
+        group.clear()
+        return record
 
     for lineno, line in lines:
         raw = line[len(_BOM) :] if lineno == 1 and line.startswith(_BOM) else line
         text, problem = _decode(raw)
-        text = text.rstrip("\r\n")
         if problem:
-            yield from flush()
+            if group:
+                yield grouped()
             in_traceback = False
             yield RawRecord(Location(name, lineno), unreadable=problem)
             continue
@@ -203,21 +203,25 @@ def _line_records(
         if stripped[0] in "{[" and not in_traceback:
             sketched = sketch(stripped) if sketch is not None and stripped[0] == "{" else None
             if sketched is not None and sketched.answer is not None:
-                yield from flush()  # a known skeleton: it parses, like the line it repeats
+                if group:  # a known skeleton: it parses, like the line it repeats
+                    yield grouped()
                 yield RawRecord(Location(name, lineno), sketch=sketched)
                 continue
             try:
                 value = json.loads(stripped)
             except RecursionError:
-                yield from flush()
+                if group:
+                    yield grouped()
                 yield RawRecord(Location(name, lineno), unreadable="JSON nested too deeply")
                 continue
             except ValueError:
                 value = None
             if value is not None:
-                yield from flush()
+                if group:
+                    yield grouped()
                 yield RawRecord(Location(name, lineno), value, sketch=sketched)
                 continue
+        text = text.rstrip("\r\n")
         continues = bool(group) and len(group) < MAX_RECORD_LINES
         if continues and stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):
             in_traceback = True
@@ -226,8 +230,10 @@ def _line_records(
         elif continues and in_traceback:
             in_traceback = False  # the exception line that ends a Python traceback
         else:
-            yield from flush()
+            if group:
+                yield grouped()
             group_start = lineno
             in_traceback = stripped.startswith(_TRACEBACK_START)
         group.append(text)
-    yield from flush()
+    if group:
+        yield grouped()

@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._models import Diagnosis, Location
@@ -68,7 +69,7 @@ class Sketch(NamedTuple):
 class _Answer(NamedTuple):
     counted: Diagnosis  # right in every field Summary counts; its ids are stand-ins
     pieces: tuple[str, ...]  # the output's fixed text at even positions, gaps at odd ones
-    gaps: tuple[int, ...]  # what fills each gap: 0 index, 1 location, 2... slot values
+    fill: Callable[[tuple[str, ...]], Sequence[str]]  # (index, location, *values) -> the gaps
 
 
 class _StandIns(NamedTuple):
@@ -100,6 +101,13 @@ _B = _StandIns(
 _A_ALL = [str(_A.record_index), _A.location, *_A.strings, *map(str, _A.integers)]
 _A_TEXT = re.compile("|".join(re.escape(t) for t in sorted(_A_ALL, key=len, reverse=True)))
 _REFUSED = "refused"
+
+
+def _filler(gaps: list[int]) -> Callable[[tuple[str, ...]], Sequence[str]]:
+    """What goes in each gap, picked fast (itemgetter returns a tuple from two items on)."""
+    if len(gaps) >= 2:
+        return itemgetter(*gaps)
+    return lambda args: [args[gap] for gap in gaps]
 
 
 def _counted(d: Diagnosis) -> tuple[Any, ...]:
@@ -163,9 +171,8 @@ class Repeats:
         path = self._paths.get(location.path)
         if path is None:
             path = self._paths[location.path] = self._escape(location.path)
-        args = [str(index), f"{path}:{location.line}", *sketch.values]
         out = list(answer.pieces)
-        out[1::2] = [args[gap] for gap in answer.gaps]
+        out[1::2] = answer.fill((str(index), f"{path}:{location.line}", *sketch.values))
         return answer.counted, "".join(out)
 
     def _learn(self, sketch: Sketch) -> _Answer | None:
@@ -199,7 +206,7 @@ class Repeats:
         if any(text not in gap_of for text in found):
             return None  # the stand-in of a slot this line does not have
         pieces = [text for piece in _A_TEXT.split(text_a) for text in (piece, "")][:-1]
-        return _Answer(a, tuple(pieces), tuple(gap_of[text] for text in found))
+        return _Answer(a, tuple(pieces), _filler([gap_of[text] for text in found]))
 
     def _classify(
         self, parts: list[str], stand_ins: _StandIns

@@ -184,7 +184,9 @@ def classify(
         render = _no_text if summary else writer.format
         # `--why` needs every record's candidates, so every record takes the full path.
         repeats = Repeats(engine, render, writer.escape) if repeats_enabled() and not why else None
-        records = read_paths(paths, reading, repeats.sketch if repeats else None)
+        records = read_paths(
+            paths, reading if progress else None, repeats.sketch if repeats else None
+        )
         for index, raw in enumerate(records):
             if progress is not None and index % 1000 == 0:
                 progress.update(index)
