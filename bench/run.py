@@ -1,12 +1,15 @@
 """The performance figures in the README, from one command (`make bench`).
 
-    python bench/run.py [--records 1000000] [--runs 3] [--quick]
+    python bench/run.py [--records 1000000] [--runs 3] [--parts throughput,full-path,...]
 
 1. throughput: the floor (bench/floor.py: json.loads + json.dumps of a ten-field dict per
-   line) against `kling-errors classify --format jsonl`, same file, output to /dev/null;
-2. rule scaling: the same classify with 1,000 extra generated rules loaded;
-3. memory: peak RSS of classify on 100k and on the full log;
-4. start-up: one record from stdin against `python -c "import click, yaml, jinja2"`.
+   line) against `kling-errors classify --format jsonl`, same file, output to /dev/null,
+   and the share of records the repeat cache answered;
+2. full path: the same on 100k records with the repeat cache off (KLING_ERRORS_NO_REPEATS=1),
+   which is what a log of all-different lines costs;
+3. rule scaling: the same classify with 1,000 extra generated rules loaded;
+4. memory: peak RSS of classify on 100k and on the full log;
+5. start-up: one record from stdin against `python -c "import click, yaml, jinja2"`.
 Runs alternate between the compared commands; medians are reported.
 """
 
@@ -28,12 +31,17 @@ CLI = str(Path(PYTHON).parent / "kling-errors")
 DATA = HERE / "data"
 
 
-def timed(command: list[str], stdin: bytes | None = None) -> tuple[float, int]:
+def timed(
+    command: list[str], stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one run of ``command``."""
     start = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE if stdin is not None else None, stdout=devnull
+            command,
+            stdin=subprocess.PIPE if stdin is not None else None,
+            stdout=devnull,
+            env=env,
         )
         if stdin is not None:
             assert proc.stdin is not None
@@ -46,12 +54,14 @@ def timed(command: list[str], stdin: bytes | None = None) -> tuple[float, int]:
     return seconds, usage.ru_maxrss
 
 
-def median_pair(a: list[str], b: list[str], runs: int) -> tuple[float, float, int]:
+def median_pair(
+    a: list[str], b: list[str], runs: int, b_env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """Median seconds of a and b, run alternately; b's largest peak RSS."""
     times_a, times_b, peak = [], [], 0
     for _ in range(runs):
         times_a.append(timed(a)[0])
-        seconds, rss = timed(b)
+        seconds, rss = timed(b, env=b_env)
         times_b.append(seconds)
         peak = max(peak, rss)
     return statistics.median(times_a), statistics.median(times_b), peak
@@ -102,11 +112,43 @@ def throughput(args: argparse.Namespace, log: Path, small: Path, classify: list[
         f"kling-errors: {ours_s:7.2f} s  {args.records / ours_s:>9,.0f} records/s  "
         f"= {floor_s / ours_s:.0%} of the floor (target >= 50%)"
     )
+    print(f"              {repeat_share(small):.1%} of records answered from the repeat cache")
     _, small_rss = timed([*classify, str(small)])
     print(
         f"peak RSS:     {small_rss / 1024:5.0f} MiB at 100,000 records, {peak / 1024:5.0f} MiB at "
         f"{args.records:,} (target <= 100 MiB, flat)"
     )
+
+
+def full_path(args: argparse.Namespace, small: Path, classify: list[str]) -> None:
+    """Every record parsed and classified (the cache off): what all-different lines cost."""
+    off = {**os.environ, "KLING_ERRORS_NO_REPEATS": "1"}
+    floor_s, ours_s, _ = median_pair(
+        [PYTHON, str(HERE / "floor.py"), str(small)], [*classify, str(small)], args.runs, b_env=off
+    )
+    print(
+        f"full path:    {ours_s:7.2f} s  {100_000 / ours_s:>9,.0f} records/s  "
+        f"= {floor_s / ours_s:.0%} of the floor on 100,000 records (repeat cache off)"
+    )
+
+
+def repeat_share(log: Path) -> float:
+    """Share of the log's records that the repeat cache answers (counted in-process)."""
+    sys.path.insert(0, str(HERE.parent))
+    from kling_errors import Engine
+    from kling_errors._input import read_paths
+    from kling_errors._output import Writer
+    from kling_errors._repeat import Repeats
+
+    writer = Writer(open(os.devnull, "w"), "jsonl")  # noqa: SIM115 - lives as long as the run
+    repeats = Repeats(Engine(), writer.format, writer.escape)
+    total = hits = 0
+    for index, raw in enumerate(read_paths([str(log)], None, repeats.sketch)):
+        total += 1
+        if raw.sketch is not None:
+            hits += raw.value is None
+            repeats.answer(raw, index)
+    return hits / total
 
 
 def scaling(args: argparse.Namespace, log: Path, classify: list[str]) -> None:
@@ -140,7 +182,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=15)
     parser.add_argument(
-        "--parts", default="throughput,scaling,startup", help="any of throughput,scaling,startup"
+        "--parts",
+        default="throughput,full-path,scaling,startup",
+        help="any of throughput,full-path,scaling,startup",
     )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -148,11 +192,13 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     classify = [CLI, "classify", "--no-config", "--format", "jsonl"]
-    if parts & {"throughput", "scaling"}:
+    if parts & {"throughput", "full-path", "scaling"}:
         log = make_log(args.records)
         print(f"log: {log.name} ({log.stat().st_size / 1e6:.0f} MB, {args.records:,} records)")
         if "throughput" in parts:
             throughput(args, log, make_log(100_000), classify)
+        if "full-path" in parts:
+            full_path(args, make_log(100_000), classify)
         if "scaling" in parts:
             scaling(args, log, classify)
     if "startup" in parts:
