@@ -30,6 +30,7 @@ class DiagnosisBuilder:
 
     def __init__(self) -> None:
         self._templates: dict[str, Remediation] = {}
+        self._advice: dict[tuple[str, float | None], RetryAdvice] = {}
 
     def _template(self, rule: Rule) -> Remediation:
         template = self._templates.get(rule.id)
@@ -58,7 +59,11 @@ class DiagnosisBuilder:
         self, index: int, location: Location | None, event: Event, candidate: Candidate
     ) -> Diagnosis:
         rule = candidate.rule
-        advice = retry_advice(rule, event)
+        advice = self._advice.get((rule.id, event.retry_after))
+        if advice is None:
+            if len(self._advice) >= 4096:
+                self._advice.clear()
+            advice = self._advice[rule.id, event.retry_after] = retry_advice(rule, event)
         fields: dict[str, Any] = event.template_fields()
         fields["headers"] = dict(event.headers)
         fields["delay"] = advice.delay_seconds

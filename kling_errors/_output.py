@@ -16,7 +16,10 @@ from typing import Any, TextIO
 import click
 
 from ._input import ReadProgress
-from ._models import Diagnosis, Fix, fix_dict, retry_dict
+from ._models import Diagnosis, Fix, RetryAdvice, fix_dict, retry_dict
+
+# The escaping json.dumps(..., ensure_ascii=False) applies to a string (C-accelerated).
+_encode_string = json.encoder.encode_basestring
 
 FORMATS = ("text", "jsonl", "json")
 
@@ -53,12 +56,23 @@ def _rule_part(diagnosis: Diagnosis) -> str:
     )[1:-1]
 
 
+def _text(value: str | None) -> str:
+    """A JSON string (or null), escaped exactly as json.dumps(..., ensure_ascii=False) does."""
+    return "null" if value is None else _encode_string(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
 class RecordEncoder:
     """Diagnosis -> one JSON object (schemas/diagnosis.schema.json), fast: the parts that
-    come from the rule are encoded once per rule and reused."""
+    come from the rule or the retry advice are encoded once and reused, and the rest is
+    put together field by field instead of through a dict."""
 
     def __init__(self) -> None:
         self._rule_parts: dict[str, str] = {}
+        self._retry_parts: dict[RetryAdvice, str] = {}
 
     def encode(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
         if diagnosis.rule is None:
@@ -68,23 +82,24 @@ class RecordEncoder:
                 diagnosis.rule, _rule_part(diagnosis)
             )
         advice = diagnosis.retry
-        record: dict[str, Any] = {
-            "index": diagnosis.index,
-            "outcome": diagnosis.outcome,
-            "service_code": diagnosis.service_code,
-            "http_status": diagnosis.http_status,
-            "message": diagnosis.message,
-            "remediation": diagnosis.remediation,
-            "retry": None if advice is None else retry_dict(advice),
-            "request_id": diagnosis.request_id,
-            "task_id": diagnosis.task_id,
-            "gateway": diagnosis.gateway,
-            "reason": diagnosis.reason,
-            "location": None if diagnosis.location is None else str(diagnosis.location),
-        }
-        if why is not None:
-            record["why"] = why
-        return json.dumps(record, ensure_ascii=False)[:-1] + ", " + rule_part + "}"
+        if advice is None:
+            retry = "null"
+        else:
+            retry = self._retry_parts.get(advice) or self._retry_parts.setdefault(
+                advice, json.dumps(retry_dict(advice))
+            )
+        location = None if diagnosis.location is None else str(diagnosis.location)
+        why_part = "" if why is None else f", \"why\": {json.dumps(why, ensure_ascii=False)}"
+        return (
+            f'{{"index": {diagnosis.index}, "outcome": {_text(diagnosis.outcome)}, '
+            f'"service_code": {_number(diagnosis.service_code)}, '
+            f'"http_status": {_number(diagnosis.http_status)}, '
+            f'"message": {_text(diagnosis.message)}, '
+            f'"remediation": {_text(diagnosis.remediation)}, "retry": {retry}, '
+            f'"request_id": {_text(diagnosis.request_id)}, "task_id": {_text(diagnosis.task_id)}, '
+            f'"gateway": {_text(diagnosis.gateway)}, "reason": {_text(diagnosis.reason)}, '
+            f'"location": {_text(location)}{why_part}, {rule_part}}}'
+        )
 
 
 _ENCODER = RecordEncoder()
