@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from ._engine import Engine, classify, raise_for_error
@@ -22,8 +24,20 @@ from ._models import (
     RetryPolicy,
     Rule,
 )
-from ._preflight import Violation, check_request
 from ._rules import RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from ._preflight import Violation, check_request
+
+
+def __getattr__(name: str) -> Any:
+    """Pre-flight checks load on first use: `classify` starts without them."""
+    if name in ("Violation", "check_request"):
+        from . import _preflight
+
+        return getattr(_preflight, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CATEGORIES",

@@ -89,7 +89,7 @@ class RecordEncoder:
                 advice, json.dumps(retry_dict(advice))
             )
         location = None if diagnosis.location is None else str(diagnosis.location)
-        why_part = "" if why is None else f", \"why\": {json.dumps(why, ensure_ascii=False)}"
+        why_part = "" if why is None else f', "why": {json.dumps(why, ensure_ascii=False)}'
         return (
             f'{{"index": {diagnosis.index}, "outcome": {_text(diagnosis.outcome)}, '
             f'"service_code": {_number(diagnosis.service_code)}, '

@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -98,8 +99,15 @@ _B = _StandIns(
     tuple(f"0dEcAf+{i}+bEeF" for i in range(MAX_SLOTS)),
     tuple(52_000_001 + i for i in range(MAX_SLOTS)),
 )
-_A_ALL = [str(_A.record_index), _A.location, *_A.strings, *map(str, _A.integers)]
-_A_TEXT = re.compile("|".join(re.escape(t) for t in sorted(_A_ALL, key=len, reverse=True)))
+
+
+@cache  # needed only when a skeleton is learnt
+def _a_text() -> re.Pattern[str]:
+    """Any of the first set of stand-ins, as it appears in output."""
+    every = [str(_A.record_index), _A.location, *_A.strings, *map(str, _A.integers)]
+    return re.compile("|".join(re.escape(t) for t in sorted(every, key=len, reverse=True)))
+
+
 _REFUSED = "refused"
 
 
@@ -199,13 +207,14 @@ class Repeats:
         a_texts = [str(_A.record_index), _A.location, *a_values]
         b_texts = [str(_B.record_index), _B.location, *b_values]
         swap = dict(zip(a_texts, b_texts, strict=True))
-        if _A_TEXT.sub(lambda m: swap.get(m.group(), m.group()), text_a) != text_b:
+        a_text = _a_text()
+        if a_text.sub(lambda m: swap.get(m.group(), m.group()), text_a) != text_b:
             return None
         gap_of = {text: n for n, text in enumerate(a_texts)}
-        found = _A_TEXT.findall(text_a)
+        found = a_text.findall(text_a)
         if any(text not in gap_of for text in found):
             return None  # the stand-in of a slot this line does not have
-        pieces = [text for piece in _A_TEXT.split(text_a) for text in (piece, "")][:-1]
+        pieces = [text for piece in a_text.split(text_a) for text in (piece, "")][:-1]
         return _Answer(a, tuple(pieces), _filler([gap_of[text] for text in found]))
 
     def _classify(
@@ -225,14 +234,15 @@ class Repeats:
 
     def _stand_ins_stay_ids(self, diagnosis: Diagnosis) -> bool:
         """Stand-ins only as the event's whole request_id/task_id, printed as they are."""
+        a_text = _a_text()
         event = diagnosis.event
         if event is not None:
             for value in (event.request_id, event.task_id):
-                if value is not None and _A_TEXT.search(value) and not _A_TEXT.fullmatch(value):
+                if value is not None and a_text.search(value) and not a_text.fullmatch(value):
                     return False
             rest = replace(event, request_id=None, task_id=None)
-            if _A_TEXT.search(repr(rest)):
+            if a_text.search(repr(rest)):
                 return False
-        if any(_A_TEXT.search(t) for t in (diagnosis.message or "", diagnosis.reason or "")):
+        if any(a_text.search(t) for t in (diagnosis.message or "", diagnosis.reason or "")):
             return False
         return diagnosis.rule is None or self._engine.prints_ids_as_they_are(diagnosis.rule)
