@@ -54,6 +54,7 @@ _SLOT = re.compile(
 )
 MAX_SLOTS = 16
 MAX_KNOWN = 4096  # learnt skeletons; beyond this, new ones take the full path
+MAX_KNOWN_CHARS = 8_000_000  # ... or beyond this much text held in skeletons and templates
 MAX_SEEN = 65_536  # hashes of skeletons seen once (all-different lines learn nothing)
 MAX_LINE = 4096  # longer lines take the full path
 
@@ -151,6 +152,7 @@ class Repeats:
         self._known: dict[str, _Answer | str] = {}
         self._seen: set[int] = set()
         self._paths: dict[str, str] = {}
+        self._chars = 0  # text held in _known
 
     def sketch(self, line: str) -> Sketch | None:
         """The line's skeleton and slot values; None when it is known not to fit."""
@@ -187,6 +189,8 @@ class Repeats:
         skeleton = sketch.skeleton
         if skeleton in self._known or len(self._known) >= MAX_KNOWN:
             return None
+        if self._chars >= MAX_KNOWN_CHARS:
+            return None
         seen = hash(skeleton)  # a collision only makes a skeleton learnt one sighting early
         if seen not in self._seen:
             if len(self._seen) >= MAX_SEEN:
@@ -196,6 +200,7 @@ class Repeats:
         self._seen.discard(seen)
         answer = self._work_out(sketch)
         self._known[skeleton] = answer or _REFUSED
+        self._chars += len(skeleton) + (sum(map(len, answer.pieces)) if answer else 0)
         return answer
 
     def _work_out(self, sketch: Sketch) -> _Answer | None:

@@ -24,6 +24,7 @@ from kling_errors._output import Summary, Writer
 from kling_errors._redact import redact
 from kling_errors._repeat import PLAIN_STRING, SLOT_KEYS, Repeats
 from kling_errors.cli import main
+from tests.test_hostile import RECORDS
 
 ENGINE = Engine()
 
@@ -157,6 +158,29 @@ def test_repeats_answer_exactly_like_the_full_path_with_tricky_templates(
     assert fast == _outputs(hard_engine, data, "jsonl", repeats=False)
 
 
+@given(st.lists(RECORDS, min_size=1, max_size=6), st.lists(VALUES, min_size=3, max_size=3))
+def test_hostile_records_answer_exactly_like_the_full_path(records: list, ids: list[str]) -> None:  # type: ignore[type-arg]
+    lines = []
+    for value in ids:  # each record three times, with other ids
+        for record in records:
+            line = json.dumps(record)
+            if line.startswith("{") and line != "{}":
+                line = '{"request_id": ' + value + ', "ts": ' + value + ", " + line[1:]
+            lines.append(line)
+    data = "\n".join(lines).encode() + b"\n"
+    assert _outputs(ENGINE, data, "jsonl", repeats=True) == _outputs(
+        ENGINE, data, "jsonl", repeats=False
+    )
+
+
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_answer_exactly_like_the_full_path(data: bytes) -> None:
+    data = b"\n".join([data] * 3)
+    assert _outputs(ENGINE, data, "jsonl", repeats=True) == _outputs(
+        ENGINE, data, "jsonl", repeats=False
+    )
+
+
 def test_repeats_are_used_and_ids_are_each_records_own() -> None:
     rows = [(0, str(n), f'"{n:08x}-0000-4000-8000-{n:012x}"', "1") for n in range(1, 50)]
     data = _log(rows)
@@ -229,6 +253,21 @@ def test_a_log_of_all_different_lines_stays_small(monkeypatch: pytest.MonkeyPatc
         assert sketch is not None
         cache._learn(sketch)
     assert len(cache._seen) <= 100 and not cache._known
+
+
+def test_what_the_cache_holds_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kling_errors import _repeat
+
+    monkeypatch.setattr(_repeat, "MAX_KNOWN_CHARS", 20_000)
+    writer = Writer(io.StringIO(), "jsonl")
+    cache = Repeats(ENGINE, writer.format, writer.escape)
+    for n in range(200):  # 200 skeletons, each seen twice: each would be learnt
+        line = json.dumps({"status": 429, "body": {"code": 1303, "message": f"shard {n}"}})
+        for _ in range(2):
+            sketch = cache.sketch(line)
+            assert sketch is not None
+            cache._learn(sketch)
+    assert 0 < len(cache._known) < 200 and cache._chars < 20_000 + 5_000
 
 
 def test_classify_output_is_the_same_with_the_cache_off(tmp_path: Path) -> None:
