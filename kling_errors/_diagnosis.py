@@ -64,9 +64,8 @@ class DiagnosisBuilder:
             if len(self._advice) >= 4096:
                 self._advice.clear()
             advice = self._advice[rule.id, event.retry_after] = retry_advice(rule, event)
-        fields: dict[str, Any] = event.template_fields()
-        fields["headers"] = dict(event.headers)
-        fields["delay"] = advice.delay_seconds
+        template = self._template(rule)
+        fields = {name: _field(event, name, advice) for name in template.reads}
         return Diagnosis(
             index=index,
             outcome="matched",
@@ -80,7 +79,7 @@ class DiagnosisBuilder:
             message=event.message,
             causes=rule.causes,
             fixes=rule.fixes,
-            remediation=self._template(rule).render(fields),
+            remediation=template.render(fields),
             retry=advice,
             request_id=event.request_id,
             task_id=event.task_id,
@@ -89,6 +88,15 @@ class DiagnosisBuilder:
             location=location,
             event=event,
         )
+
+
+def _field(event: Event, name: str, advice: RetryAdvice) -> Any:
+    """The value of one template field (see TEMPLATE_FIELDS) for this record."""
+    if name == "delay":
+        return advice.delay_seconds
+    if name == "headers":
+        return dict(event.headers)
+    return getattr(event, name)
 
 
 def retry_advice(rule: Rule, event: Event) -> RetryAdvice:

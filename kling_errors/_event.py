@@ -83,6 +83,8 @@ _STATUS_IN_TEXT = (
     re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|[A-Z][a-z]+ [A-Z])"),  # "400 {...}", "502 Bad Gateway"
     re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
 )
+_A_STATUS = re.compile(r"[1-5]\d\d")  # each pattern above needs one: skip them all if none
+_FOUR_DIGITS = re.compile(r"\d{4}")  # _CODE_IN_TEXT needs one
 _CODE_IN_TEXT = re.compile(
     r"(?i)(?:\"code\"|'code'|\bcode|错误码|业务码)[\"']?\s*[:=\uff1a]?\s*[\"']?(\d{4})\b"
 )
@@ -286,15 +288,17 @@ _SHAPE_HINTS = frozenset(["msg", "failCode", "failMsg", "taskId", "urls", "versi
 
 def _grouped(data: dict[str, Any]) -> dict[int, list[str]]:
     """The mapping's known keys by group, each group in priority order."""
-    found: dict[int, list[tuple[int, str]]] = {}
+    found: dict[int, list[str]] = {}
     for key in data:
         spec = _KEY_GROUP.get(key)
         if spec is not None:
-            found.setdefault(spec[0], []).append((spec[1], key))
-    return {
-        g: [k for _, k in sorted(items)] if len(items) > 1 else [items[0][1]]
-        for g, items in found.items()
-    }
+            keys = found.get(spec[0])
+            if keys is None:
+                found[spec[0]] = [key]
+            else:  # rare: two keys of one group (status and status_code, say)
+                keys.append(key)
+                keys.sort(key=lambda k: _KEY_GROUP[k][1])
+    return found
 
 
 def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None:
@@ -341,26 +345,27 @@ def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None
     for key in groups.get(_G_GATEWAY_CODE, ()):
         if data[key] not in (None, ""):
             builder.first("gateway_code", str(data[key])[:80])
-    for key in groups.get(_G_REQUEST_ID, ()):
-        if isinstance(data[key], str | int):
-            builder.first("request_id", str(data[key])[:120])
-    for key in groups.get(_G_TASK_ID, ()):
-        if isinstance(data[key], str | int):
-            builder.first("task_id", str(data[key])[:120])
+    if builder.request_id is None:
+        for key in groups.get(_G_REQUEST_ID, ()):
+            if isinstance(data[key], str | int):
+                builder.request_id = str(data[key])[:120]
+                break
+    if builder.task_id is None:
+        for key in groups.get(_G_TASK_ID, ()):
+            if isinstance(data[key], str | int):
+                builder.task_id = str(data[key])[:120]
+                break
     for key in groups.get(_G_LEVEL, ()):
         if isinstance(data[key], str):
             builder.first("level", data[key].lower())
 
     if builder.gateway is None and not _SHAPE_HINTS.isdisjoint(data):
         _detect_gateway_shape(builder, data, text_status)
-    task_status = next(
-        (
-            data[k].strip().lower()
-            for k in groups.get(_G_TASK_STATUS, ())
-            if isinstance(data[k], str)
-        ),
-        text_status,
-    )
+    task_status = text_status
+    for key in groups.get(_G_TASK_STATUS, ()):
+        if isinstance(data[key], str):
+            task_status = data[key].strip().lower()
+            break
     if task_status:
         if builder.task_status is None or task_status in _FAILED_OR_CANCELED:
             builder.task_status = task_status
@@ -457,14 +462,14 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
         _salvage_truncated(builder, stripped, depth + 1)
 
     outside = stripped if embedded is None else stripped.split("{", 1)[0]
-    for pattern in _STATUS_IN_TEXT:
+    for pattern in _STATUS_IN_TEXT if _A_STATUS.search(outside) else ():
         found = pattern.search(outside)
         if found:
             status = int(found.group(1))
             if builder.http_status is None or builder.http_status < 400 <= status:
                 builder.http_status = status
             break
-    if builder.service_code is None:
+    if builder.service_code is None and _FOUR_DIGITS.search(stripped):
         code = _CODE_IN_TEXT.search(stripped)
         if code and is_kling_code(int(code.group(1))):
             builder.service_code = int(code.group(1))
@@ -570,8 +575,11 @@ def _finish(b: _Builder) -> Event | Verdict:
     # Kling says "SUCCEED" in the envelope of a failed task; the task's message is the reason.
     message = next((m for m in b.task_messages if m), None) if failed_task else None
     if message is None and b.messages:
-        deepest = max(d for d, _ in b.messages)
-        message = next(m for d, m in b.messages if d == deepest)
+        if len(b.messages) == 1:
+            message = b.messages[0][1]
+        else:
+            deepest = max(d for d, _ in b.messages)
+            message = next(m for d, m in b.messages if d == deepest)
         if failed_task and message.upper() in ("SUCCEED", "SUCCESS", "OK"):
             message = None
     event = Event(

@@ -122,7 +122,9 @@ class Remediation:
         used = meta.find_undeclared_variables(tree) - set(constants)
         self._placed = tuple(n for n in _PER_RECORD if n in used and _plain_uses(tree, n))
         self._keyed = tuple(sorted(used - set(self._placed)))
-        self._cache: dict[tuple[Any, ...], str] = {}
+        self.reads = (*self._placed, *self._keyed)  # the fields render() needs
+        # key -> the rendered text split at the placeholders, and what fills each gap
+        self._cache: dict[tuple[Any, ...], tuple[list[str], tuple[str | None, ...]]] = {}
 
     def transforms(self, name: str) -> bool:
         """True when the template does more with field ``name`` than print it or test it."""
@@ -130,22 +132,31 @@ class Remediation:
 
     def render(self, fields: Mapping[str, Any]) -> str:
         """Never raises: a template that fails on odd data falls back to the rule summary."""
-        placed = {n: fields[n] for n in self._placed if fields.get(n)}
-        key = (tuple(placed), *(_hashable(fields.get(n)) for n in self._keyed))
-        text = self._cache.get(key)
-        if text is None:
+        placed = tuple(n for n in self._placed if fields.get(n))
+        key = (placed, *(_hashable(fields.get(n)) for n in self._keyed))
+        cached = self._cache.get(key)
+        if cached is None:
             context = {**fields, **self._constants, **{n: _PLACEHOLDER[n] for n in placed}}
             try:
                 text = self._template.render(**context).strip()
             except Exception:  # a record must never crash a run
                 rule = self._constants.get("rule") or {}
                 text = str(rule.get("summary") or rule.get("title") or "")
+            pieces = _PLACEHOLDERS.split(text)
+            # A placeholder-like run in logged text (JSON can spell NUL) fills with nothing.
+            gaps = tuple(
+                name if name in placed else None
+                for name in (_PER_RECORD[int(m[1])] for m in _PLACEHOLDERS.findall(text))
+            )
+            cached = ([p for piece in pieces for p in (piece, "")][:-1], gaps)
             if len(self._cache) < 4096:
-                self._cache[key] = text
-        if not placed:
-            return text
-        values = {_PLACEHOLDER[n]: str(v) for n, v in placed.items()}
-        return _PLACEHOLDERS.sub(lambda m: values.get(m.group(), ""), text)
+                self._cache[key] = cached
+        pieces, gaps = cached
+        if not gaps:
+            return pieces[0]
+        out = pieces.copy()
+        out[1::2] = [str(fields[name]) if name else "" for name in gaps]
+        return "".join(out)
 
 
 def _hashable(value: Any) -> Any:
