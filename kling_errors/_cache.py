@@ -5,6 +5,10 @@ changed file is a different key. The entry carries a checksum of itself; one tha
 not parse or check out is ignored and rebuilt — never trusted. Location:
 $KLING_ERRORS_CACHE_DIR, else $XDG_CACHE_HOME/kling-errors, else ~/.cache/kling-errors;
 KLING_ERRORS_NO_CACHE=1 turns it off.
+
+Next to each rule set, the remediation texts rendered for it (renders-*.json): a run whose
+texts were all rendered before starts without compiling a template or importing Jinja.
+Only texts that hold no logged data are kept (see DiagnosisBuilder.renders_to_save).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._rules import RuleSet, RuleSource
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 16  # cache files kept (the newest); each is one combination of rule files
 
 
@@ -66,15 +70,14 @@ def load(key: str | None) -> RuleSet | None:
         return None
     try:
         data = json.loads((directory / f"rules-{key}.json").read_text(encoding="utf-8"))
-        if data["format"] != FORMAT or data["key"] != key:
-            return None
-        if data["checksum"] != _checksum(data["entries"]):
+        checksum = data.pop("checksum")
+        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
             return None
         rules = tuple(
             build_rule(e["raw"], Location(e["path"], e["line"]), e["rule_set"], e["extends"])
             for e in data["entries"]
         )
-        return RuleSet(rules, tuple(data["sources"]))
+        return RuleSet(rules, tuple(data["sources"]), key)
     except Exception:
         return None
 
@@ -95,24 +98,69 @@ def store(key: str | None, rules: RuleSet) -> None:
         for rule in rules
     ]
     try:
-        payload = json.dumps(
-            {
-                "format": FORMAT,
-                "key": key,
-                "sources": list(rules.sources),
-                "entries": entries,
-                "checksum": _checksum(entries),
-            }
-        )
-        import tempfile
-
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".rules-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.replace(tmp, directory / f"rules-{key}.json")
-        old = sorted(directory.glob("rules-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
-        for path in old:
-            path.unlink(missing_ok=True)
+        payload = {"format": FORMAT, "key": key, "sources": list(rules.sources)}
+        _write(directory, "rules", key, payload | {"entries": entries})
     except (OSError, TypeError, ValueError):
         return  # e.g. a YAML date in an example is not JSON: just do not cache
+
+
+def _write(directory: Path, kind: str, key: str, payload: dict[str, Any]) -> None:
+    """Atomically write ``kind-key.json`` (with a checksum); keep the newest KEEP of a kind."""
+    import tempfile
+
+    text = json.dumps(payload | {"checksum": _checksum(payload)})
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, directory / f"{kind}-{key}.json")
+    old = sorted(directory.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
+    for path in old:
+        path.unlink(missing_ok=True)
+
+
+def renders_key(rules_key: str | None) -> str | None:
+    """The rule set's key, plus what shapes rendered text: Jinja and our render code."""
+    if rules_key is None or cache_dir() is None:
+        return None
+    from importlib.util import find_spec
+
+    from . import _diagnosis, _render
+
+    digest = hashlib.sha256(rules_key.encode())
+    try:
+        spec = find_spec("jinja2")
+        files = [spec.origin if spec and spec.origin else "", _render.__file__, _diagnosis.__file__]
+        for name in files:
+            stat = os.stat(name)
+            digest.update(f"\0{name}\0{stat.st_mtime_ns}\0{stat.st_size}".encode())
+    except (OSError, ValueError, ImportError):
+        return None
+    return digest.hexdigest()
+
+
+def load_renders(key: str | None) -> dict[str, Any] | None:
+    """Saved remediation texts for this rule set and render code, or None."""
+    directory = cache_dir()
+    if directory is None or key is None:
+        return None
+    try:
+        data = json.loads((directory / f"renders-{key}.json").read_text(encoding="utf-8"))
+        checksum = data.pop("checksum")
+        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
+            return None
+        templates: dict[str, Any] = data["templates"]
+        return templates
+    except Exception:
+        return None
+
+
+def store_renders(key: str | None, templates: dict[str, Any]) -> None:
+    """Best effort, like store()."""
+    directory = cache_dir()
+    if directory is None or key is None:
+        return
+    try:
+        _write(directory, "renders", key, {"format": FORMAT, "key": key, "templates": templates})
+    except (OSError, TypeError, ValueError):
+        return

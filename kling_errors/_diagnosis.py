@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._event import Verdict
@@ -26,11 +27,16 @@ UNMATCHED_REMEDIATION = (
 
 
 class DiagnosisBuilder:
-    """Turns matches into Diagnoses; holds one compiled template per rule."""
+    """Turns matches into Diagnoses; holds one remediation template per rule.
 
-    def __init__(self) -> None:
+    ``saved`` is what renders_to_save() gave an earlier run with the same rules (see
+    _cache.load_renders): templates whose texts were all rendered before need no Jinja.
+    """
+
+    def __init__(self, saved: Mapping[str, Any] | None = None) -> None:
         self._templates: dict[str, Remediation] = {}
         self._advice: dict[tuple[str, float | None], RetryAdvice] = {}
+        self._saved = saved or {}
 
     def _template(self, rule: Rule) -> Remediation:
         template = self._templates.get(rule.id)
@@ -47,8 +53,28 @@ class DiagnosisBuilder:
                 }
             }
             source = rule.remediation or DEFAULT_REMEDIATION
-            template = self._templates[rule.id] = Remediation(source, constants)
+            known = _known(self._saved.get(rule.id), source)
+            template = self._templates[rule.id] = Remediation(source, constants, known)
         return template
+
+    def renders_to_save(self) -> dict[str, Any] | None:
+        """Each template's reads and rendered texts, when this run rendered new ones.
+
+        Only texts that hold no logged text are kept: those keyed by numbers alone (the
+        suggested delay, a status), never by a message or a header.
+        """
+        if not any(t.new_renders for t in self._templates.values()):
+            return None
+        saved = dict(self._saved)
+        for rule_id, template in self._templates.items():
+            placed, keyed, renders = template.saved()
+            saved[rule_id] = {
+                "source": template.source,
+                "placed": list(placed),
+                "keyed": list(keyed),
+                "renders": [r for r in renders if all(map(_not_text, r[0][1:]))],
+            }
+        return saved
 
     def prints_ids_as_they_are(self, rule: Rule) -> bool:
         """True when the rule's remediation shows request_id/task_id unchanged, if at all."""
@@ -88,6 +114,28 @@ class DiagnosisBuilder:
             location=location,
             event=event,
         )
+
+
+def _not_text(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float)
+
+
+def _known(entry: Any, source: str) -> Any:
+    """A saved template entry as Remediation takes it; None when absent, stale or odd."""
+    if not isinstance(entry, dict) or entry.get("source") != source:
+        return None
+    try:
+        renders = {
+            _tuples(key): (list(pieces), tuple(gaps)) for key, pieces, gaps in entry["renders"]
+        }
+        return tuple(entry["placed"]), tuple(entry["keyed"]), renders
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back into the tuples a render key is made of."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _field(event: Event, name: str, advice: RetryAdvice) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import _cache
 from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
 from ._event import Verdict, to_event
 from ._exceptions import KlingAPIError
@@ -36,7 +37,15 @@ class Engine:
     ) -> None:
         self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
         self._matcher = Matcher(self.rules.rules)
-        self._builder = DiagnosisBuilder()
+        self._renders_key = _cache.renders_key(self.rules.cache_key)
+        self._builder = DiagnosisBuilder(_cache.load_renders(self._renders_key))
+
+    def save_renders(self) -> None:
+        """Keep this run's remediation texts for the next run with the same rules (see
+        _cache); best effort. The CLI does this at the end of `classify`."""
+        templates = self._builder.renders_to_save()
+        if templates is not None:
+            _cache.store_renders(self._renders_key, templates)
 
     def classify(
         self, record: Any, *, index: int = 0, location: Location | None = None

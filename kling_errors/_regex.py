@@ -34,9 +34,38 @@ class Pattern(Protocol):
 
 
 def compile_rule_regex(pattern: str) -> Pattern:
-    """Case-insensitive, linear-time. Call regex_error first: this raises on a bad pattern."""
-    compiled: Pattern = re2.compile(pattern, _OPTIONS)
-    return compiled
+    """Case-insensitive, linear-time. Call regex_error first: a bad pattern raises on use."""
+    return _OnFirstUse(pattern)
+
+
+class _OnFirstUse:
+    """A rule regex compiled when first searched: matching mostly goes through PatternSet,
+    so start-up need not compile every pattern one by one."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: Any = None
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> object | None:
+        if self._compiled is None:
+            self._compiled = re2.compile(self.pattern, _OPTIONS)
+        found: object | None = (
+            self._compiled.search(text, pos)
+            if endpos is None
+            else self._compiled.search(text, pos, endpos)
+        )
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _OnFirstUse) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"re2.compile({self.pattern!r})"
 
 
 def regex_error(pattern: str) -> str | None:

@@ -1,6 +1,8 @@
 """Jinja rendering of remediation text, always in the sandbox with strict undefined.
 
 Logged text only ever reaches a template as data (a variable), never as template source.
+Jinja is imported only when a template must be compiled: a run whose remediation texts
+were all rendered before (kept by _cache.store_renders) starts without it.
 """
 
 from __future__ import annotations
@@ -8,16 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from ._models import TEMPLATE_FIELDS
+
+if TYPE_CHECKING:
+    from jinja2 import Template, nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 def sandbox(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
     """Every template (remediation, docs, a user's --template) renders in Jinja's sandbox."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=autoescape,
@@ -41,6 +47,8 @@ def seconds(value: float | None) -> str:
 
 def template_problems(source: str) -> list[tuple[int, str]]:
     """Problems of a rule's template as (line within the template, message); empty = fine."""
+    from jinja2 import TemplateSyntaxError, meta, nodes
+
     env = environment()
     try:
         tree = env.parse(source)
@@ -100,6 +108,7 @@ _PLACEHOLDERS = re.compile("\x00[0-9]\x00")
 
 def _plain_uses(tree: nodes.Template, name: str) -> bool:
     """True when every use of ``name`` is printed as is or tested for truth."""
+    from jinja2 import nodes
 
     def plain(node: nodes.Node, parent: nodes.Node | None) -> bool:
         if isinstance(node, nodes.Name) and node.name == name:
@@ -111,24 +120,53 @@ def _plain_uses(tree: nodes.Template, name: str) -> bool:
     return plain(tree, None)
 
 
-class Remediation:
-    """A compiled remediation template with a cache keyed by the fields it reads."""
+Rendered = tuple[list[str], tuple[str | None, ...]]  # text split at the gaps, what fills them
+RenderKey = tuple[Any, ...]
 
-    def __init__(self, source: str, constants: Mapping[str, Any]) -> None:
-        env = environment()
-        tree = env.parse(source)
-        self._template = env.from_string(source)
+
+def template_reads(source: str, constants: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fields printed as they are, other fields read) by a template: its render key."""
+    from jinja2 import meta
+
+    tree = environment().parse(source)
+    used = meta.find_undeclared_variables(tree) - constants
+    placed = tuple(n for n in _PER_RECORD if n in used and _plain_uses(tree, n))
+    return placed, tuple(sorted(used - set(placed)))
+
+
+class Remediation:
+    """A remediation template with a cache of rendered texts keyed by the fields it reads.
+
+    ``known`` is what an earlier run saved (``reads`` and ``rendered``): with it, texts
+    rendered before come from the cache and the template is compiled only on a miss.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        constants: Mapping[str, Any],
+        known: tuple[tuple[str, ...], tuple[str, ...], dict[RenderKey, Rendered]] | None = None,
+    ) -> None:
+        self.source = source
         self._constants = dict(constants)  # the same for every record (the rule)
-        used = meta.find_undeclared_variables(tree) - set(constants)
-        self._placed = tuple(n for n in _PER_RECORD if n in used and _plain_uses(tree, n))
-        self._keyed = tuple(sorted(used - set(self._placed)))
+        self._template: Template | None = None
+        if known is None:
+            self._placed, self._keyed = template_reads(source, set(constants))
+            self._cache: dict[RenderKey, Rendered] = {}
+        else:
+            self._placed, self._keyed, cache = known
+            self._cache = dict(cache)
         self.reads = (*self._placed, *self._keyed)  # the fields render() needs
-        # key -> the rendered text split at the placeholders, and what fills each gap
-        self._cache: dict[tuple[Any, ...], tuple[list[str], tuple[str | None, ...]]] = {}
+        self.new_renders = 0  # cache entries added since construction (worth saving)
 
     def transforms(self, name: str) -> bool:
         """True when the template does more with field ``name`` than print it or test it."""
         return name in self._keyed
+
+    def saved(self, limit: int = 64) -> tuple[tuple[str, ...], tuple[str, ...], list[Any]]:
+        """What a later run needs to skip compiling: the reads and some rendered texts."""
+        renders = [[list(key), pieces, list(gaps)] for key, (pieces, gaps) in self._cache.items()]
+        return self._placed, self._keyed, renders[:limit]
 
     def render(self, fields: Mapping[str, Any]) -> str:
         """Never raises: a template that fails on odd data falls back to the rule summary."""
@@ -136,6 +174,8 @@ class Remediation:
         key = (placed, *(_hashable(fields.get(n)) for n in self._keyed))
         cached = self._cache.get(key)
         if cached is None:
+            if self._template is None:
+                self._template = environment().from_string(self.source)
             context = {**fields, **self._constants, **{n: _PLACEHOLDER[n] for n in placed}}
             try:
                 text = self._template.render(**context).strip()
@@ -151,6 +191,7 @@ class Remediation:
             cached = ([p for piece in pieces for p in (piece, "")][:-1], gaps)
             if len(self._cache) < 4096:
                 self._cache[key] = cached
+                self.new_renders += 1
         pieces, gaps = cached
         if not gaps:
             return pieces[0]

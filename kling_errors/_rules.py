@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()
+    cache_key: str | None = None  # the content key of its rule files (see _cache)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -146,7 +147,7 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
     if report.problems:
         raise RuleError(report.problems)
     _cache.store(key, report.rules)
-    return report.rules
+    return replace(report.rules, cache_key=key)
 
 
 def collect(sources: Iterable[RuleSource]) -> LoadReport:

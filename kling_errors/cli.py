@@ -209,6 +209,7 @@ def classify(
             out.write(text + "\n")
         else:
             writer.close()
+    engine.save_renders()
     if progress is not None:
         progress.close()
     if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):

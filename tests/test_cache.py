@@ -67,3 +67,83 @@ def test_a_bad_rule_file_is_reported_even_after_a_good_load(
     path.write_text(path.read_text().replace("server_error", "billing"))
     with pytest.raises(_rules.RuleError):
         load_rules([path])
+
+
+RECORD = b'{"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit", "request_id": "r-1"}}\n'  # fmt: skip
+
+
+def _classify(cache: Path, args: list[str], data: bytes) -> tuple[str, bool]:
+    """Output of `classify` in a fresh interpreter, and whether it imported Jinja."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from kling_errors.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('JINJA' if 'jinja2' in sys.modules else 'NO-JINJA', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "KLING_ERRORS_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, "classify", "--no-config", "--format", "jsonl", *args],
+        input=data,
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    return done.stdout.decode(), b"NO-JINJA" not in done.stderr
+
+
+def test_a_second_run_renders_without_jinja_and_says_the_same(cache: Path) -> None:
+    first, first_jinja = _classify(cache, [], RECORD)
+    assert first_jinja and len(list(cache.glob("renders-*.json"))) == 1
+    second, second_jinja = _classify(cache, [], RECORD.replace(b"r-1", b"r-2"))
+    assert not second_jinja
+    assert second == first.replace("r-1", "r-2") and "(request r-2)" in second
+
+
+@pytest.mark.parametrize("damage", ["garbage{", "tamper"])
+def test_a_corrupt_render_cache_is_ignored(cache: Path, damage: str) -> None:
+    first, _ = _classify(cache, [], RECORD)
+    (entry,) = cache.glob("renders-*.json")
+    if damage == "tamper":
+        entry.write_text(entry.read_text().replace("resource pack are busy", "all fine", 1))
+    else:
+        entry.write_text(damage)
+    second, jinja = _classify(cache, [], RECORD)
+    assert second == first and jinja
+
+
+def test_an_edited_template_is_rendered_afresh(
+    cache: Path, write_rules: Callable[..., Path]
+) -> None:
+    rules = write_rules(
+        match="{http_status: 500}", id="team.rule", category="server_error"
+    ).read_text()
+    path = write_rules(text=rules + '    remediation: "First wording."\n')
+    record = b'{"status": 500, "body": {"message": "boom"}}\n'
+    first, _ = _classify(cache, ["--rules", str(path)], record)
+    path.write_text(rules + '    remediation: "Second wording."\n')
+    second, _ = _classify(cache, ["--rules", str(path)], record)
+    assert "First wording." in first and "Second wording." in second
+
+
+def test_logged_text_is_never_kept_in_the_render_cache(
+    cache: Path, write_rules: Callable[..., Path]
+) -> None:
+    rules = write_rules(match="{http_status: 500}").read_text()
+    path = write_rules(
+        text=rules
+        + '    remediation: "{{ message | upper }} at {{ endpoint }}, wait {{ delay }}"\n'
+    )
+    record = b'{"status": 500, "url": "/v1/private-endpoint", "body": {"message": "secret-ish words"}}\n'  # fmt: skip
+    out, _ = _classify(cache, ["--rules", str(path)], record)
+    assert "SECRET-ISH WORDS at /v1/private-endpoint" in out
+    kept = "".join(p.read_text() for p in cache.glob("renders-*.json"))
+    assert "SECRET-ISH" not in kept and "private-endpoint" not in kept
+
+
+def test_no_render_cache_when_disabled(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_ERRORS_NO_CACHE", "1")
+    _classify(cache, [], RECORD)
+    assert not cache.exists() or not list(cache.glob("renders-*.json"))
