@@ -165,9 +165,9 @@ class Repeats:
         parts[2::3] = ["\x00"] * len(values)
         skeleton = "".join(parts)
         known = self._known.get(skeleton)
-        if known is _REFUSED:
+        if isinstance(known, str):  # _REFUSED: this skeleton's lines take the full path
             return None
-        return Sketch(line, skeleton, values, known)  # type: ignore[arg-type]
+        return Sketch(line, skeleton, values, known)
 
     def answer(self, raw: RawRecord, index: int) -> tuple[Diagnosis, str]:
         """(a Diagnosis to count, the rendered output) for a record read with a sketch."""
