@@ -211,10 +211,8 @@ class Writer:
         """``text`` as it must appear inside a formatted record."""
         return text if self.fmt == "text" else json.dumps(text, ensure_ascii=False)[1:-1]
 
-    def write(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> None:
-        self.write_formatted(self.format(diagnosis, why))
-
     def write_formatted(self, record: str) -> None:
+        """Write one record as format() gave it, with the format's separators."""
         if self.fmt == "text":
             self.out.write(("\n" if self.count else "") + record + "\n")
         elif self.fmt == "jsonl":

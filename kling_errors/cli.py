@@ -181,7 +181,10 @@ def classify(
     progress = ProgressLine(sys.stderr, reading) if show else None
     with _output(output) as out:
         writer = Writer(out, fmt, color)
-        render = _no_text if summary else writer.format
+
+        def render(diagnosis: Diagnosis, reasons: list[dict[str, Any]] | None = None) -> str:
+            return "" if summary else writer.format(diagnosis, reasons)
+
         # `--why` needs every record's candidates, so every record takes the full path.
         repeats = Repeats(engine, render, writer.escape) if repeats_enabled() and not why else None
         records = read_paths(
@@ -192,18 +195,15 @@ def classify(
                 progress.update(index)
             if repeats is not None and raw.sketch is not None:
                 counted, text = repeats.answer(raw, index)
-                tally.add(counted)
-                if not summary:
-                    writer.write_formatted(text)
-                continue
-            diagnosis = engine.classify_raw(raw, index)
-            tally.add(diagnosis)
-            if summary:
-                continue
-            reasons = None
-            if why and raw.unreadable is None:
-                reasons = explain_candidates(engine.candidates(raw.value))
-            writer.write(diagnosis, why=reasons)
+            else:
+                counted = engine.classify_raw(raw, index)
+                reasons = None
+                if why and raw.unreadable is None:
+                    reasons = explain_candidates(engine.candidates(raw.value))
+                text = render(counted, reasons)
+            tally.add(counted)
+            if not summary:
+                writer.write_formatted(text)
         if summary:
             text = tally.to_text() if fmt == "text" else json.dumps(tally.to_dict(), indent=2)
             out.write(text + "\n")
@@ -214,10 +214,6 @@ def classify(
         progress.close()
     if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):
         sys.exit(EXIT_UNMATCHED)
-
-
-def _no_text(diagnosis: Diagnosis) -> str:
-    return ""
 
 
 def _rule_text(rule: Rule) -> str:

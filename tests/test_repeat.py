@@ -130,7 +130,7 @@ def _outputs(engine: Engine, data: bytes, fmt: str, *, repeats: bool) -> tuple[s
         else:
             diagnosis = engine.classify_raw(raw, index)
             tally.add(diagnosis)
-            writer.write(diagnosis)
+            writer.write_formatted(writer.format(diagnosis))
     writer.close()
     return out.getvalue(), tally.to_dict()
 
