@@ -65,14 +65,10 @@ def load(key: str | None) -> RuleSet | None:
     from ._models import Location
     from ._rules import RuleSet, build_rule
 
-    directory = cache_dir()
-    if directory is None or key is None:
+    data = _read("rules", key)
+    if data is None:
         return None
     try:
-        data = json.loads((directory / f"rules-{key}.json").read_text(encoding="utf-8"))
-        checksum = data.pop("checksum")
-        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
-            return None
         rules = tuple(
             build_rule(e["raw"], Location(e["path"], e["line"]), e["rule_set"], e["extends"])
             for e in data["entries"]
@@ -102,6 +98,21 @@ def store(key: str | None, rules: RuleSet) -> None:
         _write(directory, "rules", key, payload | {"entries": entries})
     except (OSError, TypeError, ValueError):
         return  # e.g. a YAML date in an example is not JSON: just do not cache
+
+
+def _read(kind: str, key: str | None) -> dict[str, Any] | None:
+    """The payload of ``kind-key.json`` if it exists and checks out, else None."""
+    directory = cache_dir()
+    if directory is None or key is None:
+        return None
+    try:
+        data = json.loads((directory / f"{kind}-{key}.json").read_text(encoding="utf-8"))
+        checksum = data.pop("checksum")
+        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
+            return None
+    except Exception:  # absent, unreadable, not JSON, not a dict: not trusted
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _write(directory: Path, kind: str, key: str, payload: dict[str, Any]) -> None:
@@ -141,18 +152,9 @@ def renders_key(rules_key: str | None) -> str | None:
 
 def load_renders(key: str | None) -> dict[str, Any] | None:
     """Saved remediation texts for this rule set and render code, or None."""
-    directory = cache_dir()
-    if directory is None or key is None:
-        return None
-    try:
-        data = json.loads((directory / f"renders-{key}.json").read_text(encoding="utf-8"))
-        checksum = data.pop("checksum")
-        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
-            return None
-        templates: dict[str, Any] = data["templates"]
-        return templates
-    except Exception:
-        return None
+    data = _read("renders", key)
+    templates = None if data is None else data.get("templates")
+    return templates if isinstance(templates, dict) else None
 
 
 def store_renders(key: str | None, templates: dict[str, Any]) -> None:
