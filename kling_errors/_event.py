@@ -70,18 +70,25 @@ _GATEWAY_HOSTS = (
 _GATEWAY_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _REPLICATE_STATUSES = frozenset(["starting", "processing", "succeeded", "failed", "canceled"])
 
-# HTTP status spelled in free text by common clients and log formats.
-_STATUS_IN_TEXT = (
-    re.compile(r"(?:Client|Server) error '([1-5]\d\d)\b"),  # httpx
-    re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b"),  # requests
-    re.compile(r"ClientResponseError: ([1-5]\d\d),"),  # aiohttp
-    re.compile(r"\bHTTP(?: Error|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b"),  # HTTP 429, HTTP/1.1 429
-    re.compile(
-        r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"
-    ),  # status=429, "status": 429, status code 429
-    re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)"),  # Kling API error: 400 - {...}
-    re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|[A-Z][a-z]+ [A-Z])"),  # "400 {...}", "502 Bad Gateway"
-    re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
+# HTTP status spelled in free text by common clients and log formats, in order of trust.
+# Each comes with words it cannot match without: a substring test is far cheaper than a
+# search. The (?i) patterns' words are looked for in the lowered text and avoid i, k and s,
+# which (?i) also matches outside ASCII (tests/test_inputs.py holds both claims).
+_STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    ((" error '",), re.compile(r"(?:Client|Server) error '([1-5]\d\d)\b")),  # httpx
+    ((" Error",), re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b")),  # requests
+    (("ClientResponseError: ",), re.compile(r"ClientResponseError: ([1-5]\d\d),")),  # aiohttp
+    (("HTTP",), re.compile(r"\bHTTP(?: Error|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b")),  # HTTP/1.1 429
+    (  # status=429, "status": 429, status code 429
+        ("tatu",),
+        re.compile(r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
+    ),
+    (("error",), re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)")),  # error: 400 - {
+    ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
+    (
+        ("returned", "got", "rece", "ponded"),
+        re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
+    ),
 )
 _A_STATUS = re.compile(r"[1-5]\d\d")  # each pattern above needs one: skip them all if none
 _FOUR_DIGITS = re.compile(r"\d{4}")  # _CODE_IN_TEXT needs one
@@ -104,6 +111,17 @@ _HTML_TAGS = re.compile(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>")
 _LEADING_LEVEL = re.compile(
     r"(?i)^[^a-z]{0,40}(?:\S+\s+){0,3}?[\[\(]?\b(DEBUG|INFO|NOTICE|TRACE)\b[\]\):]?"
 )
+_LEVEL_WORDS = ("debug", "info", "notice", "trace")
+
+
+def _may_name_a_level(text: str) -> bool:
+    """False when _LEADING_LEVEL cannot match (its search costs up to 40 µs a line)."""
+    lowered = text.lower()
+    if "\u0131" in lowered or "\u0307" in lowered:  # (?i) I also matches U+0131 and U+0130
+        lowered = lowered.replace("\u0131", "i").replace("\u0307", "")
+    return any(word in lowered for word in _LEVEL_WORDS)
+
+
 _ERROR_WORDS = re.compile(
     r"(?i)error|exception|fail|timeout|timed out|refused|reset|denied|invalid|unable|cannot"
     r"|can't|could not|forbidden|unauthori[sz]ed|too many|exceed|not found|unavailable|abort"
@@ -130,8 +148,9 @@ class _Builder:
     """What has been read of a record so far (mutable; becomes a frozen Event)."""
 
     __slots__ = (
-        "endpoint", "error_words", "gateway", "gateway_code", "headers", "http_status", "level",
-        "messages", "method", "request_id", "retry_after", "service_code", "shape",
+        "endpoint", "error_texts", "error_words", "gateway", "gateway_code", "headers",
+        "http_status", "level", "messages", "method", "request_id", "retry_after", "service_code",
+        "shape",
         "task_id", "task_messages", "task_status", "texts",
     )  # fmt: skip
 
@@ -152,7 +171,8 @@ class _Builder:
         self.task_messages: list[str] = []
         self.texts: list[str] = []
         self.shape = shape
-        self.error_words = False
+        self.error_words = False  # True: known to hold error words (an HTML error page)
+        self.error_texts: list[str] = []  # texts to search for error words when it matters
 
     def first(self, name: str, value: Any) -> None:
         if value is not None and getattr(self, name) is None:
@@ -462,7 +482,11 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
         _salvage_truncated(builder, stripped, depth + 1)
 
     outside = stripped if embedded is None else stripped.split("{", 1)[0]
-    for pattern in _STATUS_IN_TEXT if _A_STATUS.search(outside) else ():
+    lowered = outside.lower()
+    for words, pattern in _STATUS_IN_TEXT if _A_STATUS.search(outside) else ():
+        text = lowered if pattern.flags & re.IGNORECASE else outside
+        if words and not any(word in text for word in words):
+            continue
         found = pattern.search(outside)
         if found:
             status = int(found.group(1))
@@ -476,11 +500,11 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
     url = _URL.search(stripped)
     if url:
         _absorb_url(builder, url.group(0))
-    if top:
+    if top and _may_name_a_level(stripped):
         level = _LEADING_LEVEL.match(stripped)
         if level:
             builder.first("level", level.group(1).lower())
-    builder.error_words = builder.error_words or bool(_ERROR_WORDS.search(stripped[:4096]))
+    builder.error_texts.append(stripped)  # searched for error words only if it matters
     builder.messages.append((depth, _main_line(stripped)))
 
 
@@ -620,7 +644,9 @@ def _finish(b: _Builder) -> Event | Verdict:
     if gateway_error:
         return event
     if b.level in _INFO_LEVELS and not (
-        b.error_words or any(_ERROR_WORDS.search(m[:4096]) for _, m in b.messages)
+        b.error_words
+        or any(_ERROR_WORDS.search(t[:4096]) for t in b.error_texts)
+        or any(_ERROR_WORDS.search(m[:4096]) for _, m in b.messages)
     ):
         return Verdict("not_an_error", f"{b.level} log line without an error", event)
     if event.message and _LOST_BODY.fullmatch(event.message):

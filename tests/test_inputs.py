@@ -5,11 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kling_errors import Engine
+from kling_errors import Engine, _event
 from kling_errors._input import read_paths, read_stream
 
 
@@ -312,3 +315,50 @@ def test_endpoint_and_task_id_come_from_the_url(engine: Engine) -> None:
     )
     assert d.task_id == "866118282290851899"
     assert d.event is not None and d.event.endpoint == "/v1/videos/image2video/866118282290851899"
+
+
+# ---- the cheap checks before costly text patterns skip nothing they should not ----------
+
+# What (?i) matches beyond ASCII: dotted and dotless i, long s, the Kelvin sign.
+ODD = {"I_DOT": "\u0130", "DOTLESS_I": "\u0131", "LONG_S": "\u017f", "KELVIN": "\u212a"}
+
+
+def test_status_words_use_letters_that_case_fold_only_in_ascii() -> None:
+    letters = {
+        ch
+        for words, pattern in _event._STATUS_IN_TEXT
+        if pattern.flags & re.IGNORECASE
+        for word in words
+        for ch in word
+        if ch.isalpha()
+    }
+    for letter in sorted(letters):
+        pattern = re.compile("(?i)" + letter)
+        matches = {chr(c) for c in range(0x10000) if pattern.fullmatch(chr(c))}
+        assert matches == {letter, letter.upper()}, letter
+
+
+LOG_TEXT = st.lists(
+    st.sampled_from(
+        ["2026-11-24 09:00:03,402", "[INFO]", "info", "Info", "DEBUG:", "TRACE", "notice",
+         ODD["I_DOT"] + "NFO", ODD["DOTLESS_I"] + "nfo", "NOT" + ODD["I_DOT"] + "CE",
+         "ERROR", "status", ODD["LONG_S"] + "tatus", "Status code", "HTTP/1.1", "HTTP", "429",
+         "503", "error:", "Error", "Client error '429 Too Many Requests'", "500 Server Error",
+         "returned", "GOT", "received", "Responded with", "ClientResponseError: 502,", "x", "-",
+         "returned 503", "got HTTP 429", "received 502", "responded with 504", "status: 429",
+         "  ", "=", ":", "{", "(", "kling.client", *ODD.values()]
+    ),
+    max_size=12,
+).map(" ".join)  # fmt: skip
+
+
+@given(LOG_TEXT)
+def test_prechecks_never_hide_a_status_or_a_level(text: str) -> None:
+    if _event._LEADING_LEVEL.match(text):
+        assert _event._may_name_a_level(text)
+    lowered = text.lower()
+    for words, pattern in _event._STATUS_IN_TEXT:
+        if pattern.search(text):
+            assert _event._A_STATUS.search(text)
+            haystack = lowered if pattern.flags & re.IGNORECASE else text
+            assert not words or any(word in haystack for word in words), pattern.pattern
