@@ -90,6 +90,10 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
         re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
     ),
 )
+# (words, pattern, whether the words are looked for in the lowered text)
+_STATUS_CHECKS = tuple(
+    (words, pattern, bool(pattern.flags & re.IGNORECASE)) for words, pattern in _STATUS_IN_TEXT
+)
 _A_STATUS = re.compile(r"[1-5]\d\d")  # each pattern above needs one: skip them all if none
 _FOUR_DIGITS = re.compile(r"\d{4}")  # _CODE_IN_TEXT needs one
 _CODE_IN_TEXT = re.compile(
@@ -119,7 +123,7 @@ def _may_name_a_level(text: str) -> bool:
     lowered = text.lower()
     if "\u0131" in lowered or "\u0307" in lowered:  # (?i) I also matches U+0131 and U+0130
         lowered = lowered.replace("\u0131", "i").replace("\u0307", "")
-    return any(word in lowered for word in _LEVEL_WORDS)
+    return any(map(lowered.__contains__, _LEVEL_WORDS))
 
 
 _ERROR_WORDS = re.compile(
@@ -482,17 +486,9 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
         _salvage_truncated(builder, stripped, depth + 1)
 
     outside = stripped if embedded is None else stripped.split("{", 1)[0]
-    lowered = outside.lower()
-    for words, pattern in _STATUS_IN_TEXT if _A_STATUS.search(outside) else ():
-        text = lowered if pattern.flags & re.IGNORECASE else outside
-        if words and not any(word in text for word in words):
-            continue
-        found = pattern.search(outside)
-        if found:
-            status = int(found.group(1))
-            if builder.http_status is None or builder.http_status < 400 <= status:
-                builder.http_status = status
-            break
+    status = _status_in_text(outside) if _A_STATUS.search(outside) else None
+    if status is not None and (builder.http_status is None or builder.http_status < 400 <= status):
+        builder.http_status = status
     if builder.service_code is None and _FOUR_DIGITS.search(stripped):
         code = _CODE_IN_TEXT.search(stripped)
         if code and is_kling_code(int(code.group(1))):
@@ -506,6 +502,18 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
             builder.first("level", level.group(1).lower())
     builder.error_texts.append(stripped)  # searched for error words only if it matters
     builder.messages.append((depth, _main_line(stripped)))
+
+
+def _status_in_text(text: str) -> int | None:
+    """The HTTP status the first (most trusted) of _STATUS_IN_TEXT finds, if any."""
+    lowered = text.lower()
+    for words, pattern, folded in _STATUS_CHECKS:
+        if words and not any(map((lowered if folded else text).__contains__, words)):
+            continue
+        found = pattern.search(text)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def _main_line(text: str) -> str:
