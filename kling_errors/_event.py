@@ -526,15 +526,17 @@ def _main_line(text: str) -> str:
     return lines[0].strip() if lines else text
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _embedded_mapping(text: str) -> dict[str, Any] | None:
     """The first JSON object (or Python dict repr) inside a line of text."""
-    decoder = json.JSONDecoder()
     start = text.find("{")
     tries = 0
     while start != -1 and tries < MAX_EMBEDDED_SCAN:
         tries += 1
         try:
-            value, _ = decoder.raw_decode(text, start)
+            value, _ = _DECODER.raw_decode(text, start)
         except (ValueError, RecursionError):
             value = None
         if isinstance(value, dict):
