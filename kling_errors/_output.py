@@ -1,6 +1,8 @@
 """Output: Diagnoses -> text blocks, JSON lines, a JSON array, or a summary.
 
-Every string written passes through redaction once more, whatever produced it.
+Every logged string in a Diagnosis was redacted where it entered (the Event, or the reason
+of an unreadable record), so formatting only escapes; tests/test_redaction.py checks every
+output path.
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ _OUTCOME_STYLE = {
 }
 
 
-# Every logged string in a Diagnosis was redacted where it entered (the Event, or the
-# reason of an unreadable record); serializing adds nothing and removes nothing.
 _EMPTY_RULE_PART = json.dumps(
     dict.fromkeys(("rule", "category", "retryable", "severity", "title"))
     | {"causes": [], "fixes": [], "source": None}
