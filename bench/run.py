@@ -145,7 +145,6 @@ def text_log(args: argparse.Namespace, classify: list[str]) -> None:
     path = DATA / "sample-x3000.log"
     if not path.exists():
         path.write_bytes((HERE.parent / "examples" / "sample.log").read_bytes() * 3000)
-    sys.path.insert(0, str(HERE.parent))
     from kling_errors._input import read_paths
 
     records = sum(1 for _ in read_paths([str(path)]))
@@ -158,7 +157,6 @@ def text_log(args: argparse.Namespace, classify: list[str]) -> None:
 
 def repeat_share(log: Path) -> float:
     """Share of the log's records that the repeat cache answers (counted in-process)."""
-    sys.path.insert(0, str(HERE.parent))
     from kling_errors import Engine
     from kling_errors._input import read_paths
     from kling_errors._output import Writer

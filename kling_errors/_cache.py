@@ -80,9 +80,6 @@ def load(key: str | None) -> RuleSet | None:
 
 def store(key: str | None, rules: RuleSet) -> None:
     """Best effort: an unwritable cache only costs start-up time."""
-    directory = cache_dir()
-    if directory is None or key is None:
-        return
     entries = [
         {
             "raw": dict(rule.raw),
@@ -93,11 +90,7 @@ def store(key: str | None, rules: RuleSet) -> None:
         }
         for rule in rules
     ]
-    try:
-        payload = {"format": FORMAT, "key": key, "sources": list(rules.sources)}
-        _write(directory, "rules", key, payload | {"entries": entries})
-    except (OSError, TypeError, ValueError):
-        return  # e.g. a YAML date in an example is not JSON: just do not cache
+    _write("rules", key, {"sources": list(rules.sources), "entries": entries})
 
 
 def _read(kind: str, key: str | None) -> dict[str, Any] | None:
@@ -115,19 +108,30 @@ def _read(kind: str, key: str | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write(directory: Path, kind: str, key: str, payload: dict[str, Any]) -> None:
-    """Atomically write ``kind-key.json`` (with a checksum); keep the newest KEEP of a kind."""
+def _write(kind: str, key: str | None, payload: dict[str, Any]) -> None:
+    """Atomically write ``kind-key.json`` (with a checksum); keep the newest KEEP of a kind.
+
+    Best effort: an unwritable directory, or data that is not JSON (a YAML date in a rule's
+    example), only means no cache.
+    """
     import tempfile
 
-    text = json.dumps(payload | {"checksum": _checksum(payload)})
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, directory / f"{kind}-{key}.json")
-    old = sorted(directory.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
-    for path in old:
-        path.unlink(missing_ok=True)
+    directory = cache_dir()
+    if directory is None or key is None:
+        return
+    payload = {"format": FORMAT, "key": key} | payload
+    try:
+        text = json.dumps(payload | {"checksum": _checksum(payload)})
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, directory / f"{kind}-{key}.json")
+        old = sorted(directory.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
+        for path in old:
+            path.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError):
+        return
 
 
 def renders_key(rules_key: str | None) -> str | None:
@@ -159,10 +163,4 @@ def load_renders(key: str | None) -> dict[str, Any] | None:
 
 def store_renders(key: str | None, templates: dict[str, Any]) -> None:
     """Best effort, like store()."""
-    directory = cache_dir()
-    if directory is None or key is None:
-        return
-    try:
-        _write(directory, "renders", key, {"format": FORMAT, "key": key, "templates": templates})
-    except (OSError, TypeError, ValueError):
-        return
+    _write("renders", key, {"templates": templates})

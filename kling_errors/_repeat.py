@@ -80,11 +80,12 @@ class _StandIns(NamedTuple):
     strings: tuple[str, ...]
     integers: tuple[int, ...]
 
-    def values(self, values: list[str], kinds: list[str]) -> list[str]:
-        """A stand-in for each slot value, of the same kind (``kinds``: the key parts)."""
+    def values(self, keys: list[str]) -> list[str]:
+        """A stand-in for each slot, of its value's kind (a key part ending in a quote:
+        a string)."""
         return [
-            self.strings[i] if kind.endswith('"') else str(self.integers[i])
-            for i, kind in enumerate(kinds[: len(values)])
+            self.strings[i] if key.endswith('"') else str(self.integers[i])
+            for i, key in enumerate(keys)
         ]
 
 
@@ -226,7 +227,7 @@ class Repeats:
         self, parts: list[str], stand_ins: _StandIns
     ) -> tuple[Diagnosis | None, str, list[str]]:
         """Classify the line with its slot values replaced by ``stand_ins``."""
-        values = stand_ins.values(parts[2::3], parts[1::3])
+        values = stand_ins.values(parts[1::3])
         parts = parts.copy()
         parts[2::3] = values
         try:
