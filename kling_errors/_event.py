@@ -70,6 +70,15 @@ _GATEWAY_HOSTS = (
 _GATEWAY_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _REPLICATE_STATUSES = frozenset(["starting", "processing", "succeeded", "failed", "canceled"])
 
+# The reason phrases of RFC 9110 a log line shows next to a status: "500 Internal Server Error".
+_REASON_PHRASES = (
+    "Bad Request", "Unauthorized", "Payment Required", "Forbidden", "Not Found",
+    "Method Not Allowed", "Request Timeout", "Conflict", "Gone", "Payload Too Large",
+    "Content Too Large", "Unprocessable Entity", "Unprocessable Content", "Too Many Requests",
+    "Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout",
+    "Gateway Time-out",
+)  # fmt: skip
+_REASON_WORDS = tuple(sorted({p.split()[0] for p in _REASON_PHRASES}))
 # HTTP status spelled in free text by common clients and log formats, in order of trust.
 # Each comes with words it cannot match without: a substring test is far cheaper than a
 # search. The (?i) patterns' words are looked for in the lowered text and avoid i, k and s,
@@ -78,13 +87,18 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ((" error '",), re.compile(r"(?:Client|Server) error '([1-5]\d\d)\b")),  # httpx
     ((" Error",), re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b")),  # requests
     (("ClientResponseError: ",), re.compile(r"ClientResponseError: ([1-5]\d\d),")),  # aiohttp
-    (("HTTP",), re.compile(r"\bHTTP(?: Error|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b")),  # HTTP/1.1 429
+    (("HTTP",), re.compile(r"\bHTTP(?: [Ee]rror|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b")),  # HTTP/1.1 429
     (  # status=429, "status": 429, status code 429
         ("tatu",),
         re.compile(r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
     ),
     (("error",), re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)")),  # error: 400 - {
-    ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
+    ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|$|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
+    (_REASON_WORDS, re.compile(rf"\b([1-5]\d\d)[\s:-]+\(?(?:{'|'.join(_REASON_PHRASES)})\b")),
+    (  # response code 429, code: 503 (a 3-digit code is never a Kling service code)
+        ("code",),
+        re.compile(r"(?i)\b(?:response|http|status|error)[ _-]?code\b[\"']?[\s:=]+[\"']?([1-5]\d\d)\b"),
+    ),
     (
         ("returned", "got", "rece", "ponded"),
         re.compile(r"(?i)\b(?:returned|got|received|responded with)\s+(?:HTTP\s+)?([1-5]\d\d)\b"),
@@ -96,9 +110,16 @@ _STATUS_CHECKS = tuple(
 )
 _A_STATUS = re.compile(r"[1-5]\d\d")  # each pattern above needs one: skip them all if none
 _FOUR_DIGITS = re.compile(r"\d{4}")  # _CODE_IN_TEXT needs one
+# "code": 1303, code=1303, error code: 1303, Kling API error 1201:, 错误码：1102. In free text
+# only the official table's codes count: a four-digit number is often something else.
 _CODE_IN_TEXT = re.compile(
-    r"(?i)(?:\"code\"|'code'|\bcode|错误码|业务码)[\"']?\s*[:=\uff1a]?\s*[\"']?(\d{4})\b"
+    r"(?i)(?:\"code\"|'code'|\bcode|\berror|错误码|业务码|错误)[\"']?\s*[:=\uff1a#]?\s*[\"'(\[]?"
+    r"(\d{4})\b"
 )
+OFFICIAL_CODES = frozenset(
+    [0, 1000, 1001, 1002, 1003, 1004, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203,
+     1300, 1301, 1302, 1303, 1304, 5000, 5001, 5002]
+)  # fmt: skip
 _SALVAGE = {
     "message": re.compile(r"[\"'](?:message|msg)[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
     "request_id": re.compile(r"[\"']request_id[\"']\s*:\s*[\"']([\w-]{4,80})"),
@@ -325,8 +346,17 @@ def _grouped(data: dict[str, Any]) -> dict[int, list[str]]:
     return found
 
 
-def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None:
-    """Read the known keys of one mapping (outer fields first, then nested containers)."""
+_ERROR_TYPE = re.compile(r"[A-Za-z][\w.-]{1,79}")
+
+
+def _absorb_mapping(
+    builder: _Builder, data: dict[str, Any], depth: int, parent: str | None = None
+) -> None:
+    """Read the known keys of one mapping (outer fields first, then nested containers).
+
+    ``parent`` is the key the mapping was found under: an OpenAI-style ``error`` object's
+    ``type`` (``insufficient_quota``, ``invalid_request_error``) is a gateway code too.
+    """
     if depth > MAX_DEPTH:
         return
     groups = _grouped(data)
@@ -369,6 +399,9 @@ def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None
     for key in groups.get(_G_GATEWAY_CODE, ()):
         if data[key] not in (None, ""):
             builder.first("gateway_code", str(data[key])[:80])
+    if parent in ("error", "err") and isinstance(data.get("type"), str):
+        if _ERROR_TYPE.fullmatch(data["type"]):
+            builder.first("gateway_code", data["type"])
     if builder.request_id is None:
         for key in groups.get(_G_REQUEST_ID, ()):
             if isinstance(data[key], str | int):
@@ -408,7 +441,7 @@ def _absorb_mapping(builder: _Builder, data: dict[str, Any], depth: int) -> None
     for key in groups.get(_G_NESTED, ()):
         nested = data[key]
         if isinstance(nested, dict):
-            _absorb_mapping(builder, nested, depth + 1)
+            _absorb_mapping(builder, nested, depth + 1, key)
         elif isinstance(nested, str) and nested.strip():
             if task_status in FAILED_STATUSES and key in ("error", "detail"):
                 builder.task_messages.append(nested.strip())
@@ -489,10 +522,11 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
     status = _status_in_text(outside) if _A_STATUS.search(outside) else None
     if status is not None and (builder.http_status is None or builder.http_status < 400 <= status):
         builder.http_status = status
-    if builder.service_code is None and _FOUR_DIGITS.search(stripped):
-        code = _CODE_IN_TEXT.search(stripped)
-        if code and is_kling_code(int(code.group(1))):
-            builder.service_code = int(code.group(1))
+    if builder.service_code in (None, 0) and _FOUR_DIGITS.search(stripped):
+        for code in _CODE_IN_TEXT.finditer(stripped[:MAX_TEXT]):
+            if int(code.group(1)) in OFFICIAL_CODES - {0}:
+                builder.service_code = int(code.group(1))
+                break
     url = _URL.search(stripped)
     if url:
         _absorb_url(builder, url.group(0))
@@ -516,12 +550,16 @@ def _status_in_text(text: str) -> int | None:
     return None
 
 
+# Lines of a multi-line record that never say what went wrong (the last one else does).
+_NOT_THE_MAIN_LINE = ("Traceback", "During", "The above", "For more information check:")
+
+
 def _main_line(text: str) -> str:
     """The informative line of a multi-line record: a traceback's final exception line."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) > 1:
         for line in reversed(lines):
-            if not line[:1].isspace() and not line.startswith(("Traceback", "During", "The above")):
+            if not line[:1].isspace() and not line.startswith(_NOT_THE_MAIN_LINE):
                 return line.strip()
     return lines[0].strip() if lines else text
 
@@ -604,6 +642,16 @@ def _cut_and_redact(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_SUCCESS_WORDS = frozenset(["succeed", "success", "successful", "ok", "succeeded", "成功"])
+
+
+def _failure_message(message: str | None) -> bool:
+    """True for a message that reports a failure (a code 0 with one is no success)."""
+    if not message or message.strip(" .!").lower() in _SUCCESS_WORDS:
+        return False
+    return _ERROR_WORDS.search(message[:4096]) is not None
+
+
 def _finish(b: _Builder) -> Event | Verdict:
     failed_task = b.task_status in _FAILED_OR_CANCELED
     # Kling says "SUCCEED" in the envelope of a failed task; the task's message is the reason.
@@ -645,7 +693,7 @@ def _finish(b: _Builder) -> Event | Verdict:
         return event
     if b.task_status in FINE_STATUSES:
         return Verdict("not_an_error", f"task {b.task_status}", event)
-    if b.service_code == 0:
+    if b.service_code == 0 and not _failure_message(event.message):
         return Verdict("not_an_error", "success response (code 0)", event)
     if b.http_status is not None and b.http_status < 400 and not gateway_error:
         return Verdict("not_an_error", f"HTTP {b.http_status} response", event)

@@ -37,6 +37,8 @@ _CHAIN_LINES = (
     "The above exception was the direct cause",
     "Caused by:",
 )
+# Lines that belong to the record above them: httpx's HTTPStatusError adds a second line.
+_FOLLOW_LINES = ("For more information check:",)
 # "    at fn (file.js:1:2)" (JS), "\tat com.x.Y(Y.java:1)" (Java), "  File ..." (Python)
 _INDENTED = re.compile(r"^[ \t]+\S")
 
@@ -225,7 +227,7 @@ def _line_records(
         continues = bool(group) and len(group) < MAX_RECORD_LINES
         if continues and stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):
             in_traceback = True
-        elif continues and _INDENTED.match(text):
+        elif continues and (_INDENTED.match(text) or stripped.startswith(_FOLLOW_LINES)):
             pass
         elif continues and in_traceback:
             in_traceback = False  # the exception line that ends a Python traceback
@@ -233,7 +235,8 @@ def _line_records(
             if group:
                 yield grouped()
             group_start = lineno
-            in_traceback = stripped.startswith(_TRACEBACK_START)
+            # logger.error(f"failed: {traceback.format_exc()}") starts one mid-line
+            in_traceback = stripped.endswith(_TRACEBACK_START)
         group.append(text)
     if group:
         yield grouped()

@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok · 1 internal error · 2 usage error · 3 invalid rule file or config ·
 4 input file cannot be opened · 5 unmatched/unreadable records with --fail-on-unmatched ·
-6 rule examples failing in `rules test`.
+6 a check failed (`rules test`, `rules lint --strict`, `rules eval --min-accuracy`,
+`docs --check`, `check-request`).
 """
 
 from __future__ import annotations
@@ -443,6 +444,38 @@ def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
 
     result = coverage(read_paths(_corpus_check(log)), rule_sets.engine())
     click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.to_text())
+
+
+@rules.command("eval")
+@click.argument("corpus", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--min-accuracy",
+    type=click.FloatRange(0, 1),
+    help=f"Exit {EXIT_TESTS_FAILED} when category or retryable accuracy is below this (0-1).",
+)
+@rule_set_options
+def eval_rules(
+    corpus: tuple[str, ...], fmt: str, min_accuracy: float | None, rule_sets: RuleSets
+) -> None:
+    """Accuracy of the loaded rules on labelled records (JSON lines; directories: *.jsonl).
+
+    Reports category and retryable accuracy, precision and recall per category, the
+    confusion table and every miss with the rule that answered and why.
+    """
+    from ._eval import evaluate, read_corpus
+
+    result = evaluate(rule_sets.engine(), read_corpus(corpus))
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json"
+               else result.to_text())
+    lowest = min(result.category_accuracy, result.retryable_accuracy)
+    if min_accuracy is not None and lowest < min_accuracy:
+        click.echo(
+            f"error: accuracy {lowest * 100:.1f}% is below --min-accuracy {min_accuracy * 100:.1f}%",
+            err=True,
+        )
+        click.echo("hint: the misses above say which rule answered each record and why", err=True)
+        sys.exit(EXIT_TESTS_FAILED)
 
 
 @main.command()

@@ -84,6 +84,7 @@ def test_lint_flags_rules_without_examples_and_shadowed_and_overlapping(
             title: Same specificity as http.500
             category: server_error
             severity: error
+            priority: -2
             match: {http_status: 500}
             causes: [x]
             fixes: [y]
@@ -223,7 +224,7 @@ def test_classify_why_names_candidates_and_the_deciding_step() -> None:
     why = json.loads(out)["why"]
     assert [c["rule"] for c in why] == ["kling.account.1102", "http.429"]
     assert why[0]["won"] and why[0]["conditions"] == ["service_code"]
-    assert why[1]["lost_because"] == "no service-code condition"
+    assert why[1]["lost_because"] == "lower priority (-2 < 0)"
     _, text, _ = run("classify", "--why", "--format", "text", stdin='{"status": 500, "body": ""}\n')
     assert "why:" in text and "http.500  [WON]" in text
 

@@ -71,14 +71,28 @@ def test_explicit_priority_overrides_specificity(
     assert engine.classify({"status": 429, "body": {"code": 1102}}).rule == "team.any_429"
 
 
+def _at_priority(path: Path, priority: int) -> Path:
+    text = path.read_text().replace(
+        "    severity: error", f"    severity: error\n    priority: {priority}"
+    )
+    path.write_text(text)
+    return path
+
+
+def test_a_bare_status_loses_to_any_wording(engine: Engine) -> None:
+    """The body's or message's evidence beats a generic status (http.* rules are at -2)."""
+    d = engine.classify({"status": 500, "body": {"error": "Kling AI account has insufficient credits"}})
+    assert (d.category, d.retryable) == ("quota_billing", False)
+
+
 def test_a_tie_goes_to_the_rule_loaded_later(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(id="team.http_500", match="{http_status: 500}")
+    path = _at_priority(write_rules(id="team.http_500", match="{http_status: 500}"), -2)
     engine = Engine(rule_paths=[path])
     assert engine.classify({"status": 500, "body": ""}).rule == "team.http_500"
 
 
 def test_exact_status_beats_a_status_class(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(id="team.any_5xx", match="{http_status: 5xx}")
+    path = _at_priority(write_rules(id="team.any_5xx", match="{http_status: 5xx}"), -2)
     engine = Engine(rule_paths=[path])
     assert engine.classify({"status": 500, "body": ""}).rule == "http.500"
     assert engine.classify({"status": 507, "body": ""}).rule == "team.any_5xx"
