@@ -30,7 +30,7 @@ MAX_EMBEDDED_SCAN = 12  # '{' positions tried when looking for JSON inside a lin
 
 KLING_CODE_RANGES = ((1000, 1999), (5000, 5999))
 
-FAILED_STATUSES = frozenset(["failed", "fail", "failure", "error", "errored"])
+FAILED_STATUSES = frozenset(["failed", "fail", "failure", "error", "errored", "echec", "échec"])
 CANCELED_STATUSES = frozenset(["canceled", "cancelled", "aborted"])
 FINE_STATUSES = frozenset(
     [
@@ -79,6 +79,15 @@ _REASON_PHRASES = (
     "Gateway Time-out",
 )  # fmt: skip
 _REASON_WORDS = tuple(sorted({p.split()[0] for p in _REASON_PHRASES}))
+# A reason phrase with no number ("Error: Internal Server Error", fetch's statusText) still
+# names its status; title case only, and never "Not Found", which app messages use freely.
+_PHRASE_STATUS = {
+    "Bad Request": 400, "Unauthorized": 401, "Payment Required": 402, "Forbidden": 403,
+    "Request Timeout": 408, "Unprocessable Entity": 422, "Too Many Requests": 429,
+    "Internal Server Error": 500, "Bad Gateway": 502, "Service Unavailable": 503,
+    "Gateway Timeout": 504, "Gateway Time-out": 504,
+}  # fmt: skip
+_STATUS_PHRASE = re.compile(r"\b(" + "|".join(map(re.escape, _PHRASE_STATUS)) + r")\b")
 # HTTP status spelled in free text by common clients and log formats, in order of trust.
 # Each comes with words it cannot match without: a substring test is far cheaper than a
 # search. The (?i) patterns' words are looked for in the lowered text and avoid i, k and s,
@@ -153,7 +162,18 @@ _ERROR_WORDS = re.compile(
     r"|violat|reject|blocked|expired|insufficient|错误|失败|异常|超时|无效|非法|失效|欠费|拒绝|限制"
 )
 _WS = re.compile(r"\s+")
-_LOST_BODY = re.compile(r"(?i)(?:error:?\s*)?\[object Object\]")
+_LOST_BODY = re.compile(r"\[object Object\]")
+_EMPTY_BODY = re.compile(
+    r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b|\bempty (?:response|reply)(?: body)?\b"
+    r"|\bno response body\b"
+)
+# Success or progress said in words, in a line with no status, code or error word.
+_FINE_WORDS = re.compile(
+    r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted?\b|\bcreated\b|\bpolling\b"
+    r"|\bwaiting\b|\bin progress\b|\bqueued\b|✅|成功|完成|处理中|排队中|生成中|진행 중|완료"
+)
+# task_status='failed' / task_status: failed in a repr or a log line
+_TASK_STATUS_IN_TEXT = re.compile(r"\btask_status\b[\"']?\s*[=:]\s*[\"']?([a-z]+)")
 
 
 @dataclass(frozen=True)
@@ -446,7 +466,7 @@ def _absorb_mapping(
             if task_status in FAILED_STATUSES and key in ("error", "detail"):
                 builder.task_messages.append(nested.strip())
             _absorb_text(builder, nested, depth + 1, top=False)
-        elif isinstance(nested, list) and nested and key in ("detail", "errors", "data"):
+        elif isinstance(nested, list) and nested:
             _absorb_list(builder, nested, depth + 1)
 
 
@@ -520,6 +540,9 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
 
     outside = stripped if embedded is None else stripped.split("{", 1)[0]
     status = _status_in_text(outside) if _A_STATUS.search(outside) else None
+    if status is None and builder.http_status is None:
+        phrase = _STATUS_PHRASE.search(outside[:MAX_TEXT])
+        status = _PHRASE_STATUS[phrase.group(1)] if phrase else None
     if status is not None and (builder.http_status is None or builder.http_status < 400 <= status):
         builder.http_status = status
     if builder.service_code in (None, 0) and _FOUR_DIGITS.search(stripped):
@@ -527,6 +550,10 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
             if int(code.group(1)) in OFFICIAL_CODES - {0}:
                 builder.service_code = int(code.group(1))
                 break
+    if builder.task_status is None and "task_status" in stripped:
+        found = _TASK_STATUS_IN_TEXT.search(stripped)
+        if found:
+            builder.task_status = found.group(1).lower()
     url = _URL.search(stripped)
     if url:
         _absorb_url(builder, url.group(0))
@@ -707,13 +734,22 @@ def _finish(b: _Builder) -> Event | Verdict:
         or any(_ERROR_WORDS.search(m[:4096]) for _, m in b.messages)
     ):
         return Verdict("not_an_error", f"{b.level} log line without an error", event)
-    if event.message and _LOST_BODY.fullmatch(event.message):
+    if event.message and _LOST_BODY.search(event.message):
         return Verdict(
             "unreadable",
             "the client logged '[object Object]': the response body was lost"
             " (log JSON.stringify(err.response?.data) instead)",
             event,
         )
+    if event.message and _EMPTY_BODY.search(event.message):
+        return Verdict("unreadable", "the response body was empty: nothing to go on", event)
+    if (
+        b.shape == "text"
+        and event.message
+        and _FINE_WORDS.search(event.message)
+        and not any(_ERROR_WORDS.search(t[:4096]) for t in b.error_texts)
+    ):
+        return Verdict("not_an_error", "a success or progress line without an error", event)
     if event.message:
         return event
     return Verdict("unreadable", "no status, code or message found", event)

@@ -310,12 +310,14 @@ def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> lis
     base: YamlPath = ("rules", index)
     for alt_path, conditions in _condition_sets(raw, base):
         for key in ("message", "text"):
-            if key in conditions:
-                error = _regex_error(conditions[key])
+            wordings = conditions.get(key)
+            listed = isinstance(wordings, list)
+            for position, wording in enumerate(wordings if listed else [wordings]):
+                error = _regex_error(wording) if isinstance(wording, str) else None
                 if error:
                     problems.append(
                         doc.problem(
-                            (*alt_path, key),
+                            (*alt_path, key, position) if listed else (*alt_path, key),
                             f"invalid regular expression: {error}",
                             "RE2 syntax (Python-like, no lookarounds or backreferences),"
                             " case-insensitive",
@@ -395,12 +397,21 @@ def _status_condition(value: Any) -> StatusCondition:
     return StatusCondition(frozenset(codes), precision)
 
 
+def one_regex(wordings: str | list[str]) -> str:
+    """A `message`/`text` condition as one regex: a list is a family of alternatives."""
+    if isinstance(wordings, str):
+        return wordings
+    return wordings[0] if len(wordings) == 1 else "|".join(f"(?:{w})" for w in wordings)
+
+
 def build_conditions(raw: dict[str, Any]) -> Conditions:
     def strings(key: str) -> frozenset[str] | None:
         return frozenset(str(v).lower() for v in _as_list(raw[key])) if key in raw else None
 
     def regex(key: str) -> Pattern | None:
-        return compile_rule_regex(raw[key]) if key in raw else None
+        if key not in raw:
+            return None
+        return compile_rule_regex(one_regex(raw[key]))
 
     headers = tuple(
         (name.lower(), None if value is True else compile_rule_regex(value))
