@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _cache
 from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
-from ._event import Verdict, to_event
+from ._event import Verdict, fine_in_words, to_event
 from ._exceptions import KlingAPIError
 from ._input import RawRecord
 from ._match import Candidate, Matcher
@@ -56,6 +56,9 @@ class Engine:
             return from_verdict(index, location, event)
         candidate = self._matcher.best(event)
         if candidate is None:
+            fine = fine_in_words(event)
+            if fine is not None:
+                return from_verdict(index, location, fine)
             return unmatched(index, location, event)
         return self._builder.matched(index, location, event, candidate)
 

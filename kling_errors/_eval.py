@@ -95,7 +95,7 @@ def read_corpus(paths: Iterable[str | Path]) -> Iterator[LabelledRecord]:
                     location = Location(str(path), number)
                     try:
                         entry = json.loads(line)
-                    except ValueError as exc:
+                    except json.JSONDecodeError as exc:
                         raise _bad(location, f"not JSON ({exc.msg})") from None
                     if not isinstance(entry, dict) or "input" not in entry:
                         raise _bad(location, "expected an object with 'input'")
@@ -249,9 +249,7 @@ class Evaluation:
             )
         lines += ["", f"{'label':<20} {'precision':>9} {'recall':>7} {'support':>8}"]
         for label, (precision, recall, support) in self.per_label().items():
-            lines.append(
-                f"{label:<20} {_percent(precision):>9} {_percent(recall):>7} {support:>8}"
-            )
+            lines.append(f"{label:<20} {_percent(precision):>9} {_percent(recall):>7} {support:>8}")
         confused = [(k, n) for k, n in self.confusion.most_common() if k[0] != k[1]]
         if confused:
             lines += ["", "confusion (expected → answered):"]

@@ -96,7 +96,10 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ((" error '",), re.compile(r"(?:Client|Server) error '([1-5]\d\d)\b")),  # httpx
     ((" Error",), re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b")),  # requests
     (("ClientResponseError: ",), re.compile(r"ClientResponseError: ([1-5]\d\d),")),  # aiohttp
-    (("HTTP",), re.compile(r"\bHTTP(?: [Ee]rror|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b")),  # HTTP/1.1 429
+    (
+        ("HTTP",),
+        re.compile(r"\bHTTP(?: [Ee]rror|/\d(?:\.\d)?)?[\s:=]+([1-5]\d\d)\b"),
+    ),  # HTTP/1.1 429
     (  # status=429, "status": 429, status code 429
         ("tatu",),
         re.compile(r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
@@ -104,9 +107,16 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("error",), re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)")),  # error: 400 - {
     ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|$|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
     (_REASON_WORDS, re.compile(rf"\b([1-5]\d\d)[\s:-]+\(?(?:{'|'.join(_REASON_PHRASES)})\b")),
+    (("→", "->", "=>"), re.compile(r"(?:→|->|=>)\s*([1-5]\d\d)\b")),  # GET /task/1 → 404
+    (
+        ("led",),
+        re.compile(r"(?i)\bfailed\b[^\n]{0,80}?:\s*([1-5]\d\d)\s*$"),
+    ),  # ...failed (x): 405
     (  # response code 429, code: 503 (a 3-digit code is never a Kling service code)
         ("code",),
-        re.compile(r"(?i)\b(?:response|http|status|error)[ _-]?code\b[\"']?[\s:=]+[\"']?([1-5]\d\d)\b"),
+        re.compile(
+            r"(?i)\b(?:response|http|status|error)[ _-]?code\b[\"']?[\s:=]+[\"']?([1-5]\d\d)\b"
+        ),
     ),
     (
         ("returned", "got", "rece", "ponded"),
@@ -119,7 +129,7 @@ _STATUS_CHECKS = tuple(
 )
 _A_STATUS = re.compile(r"[1-5]\d\d")  # each pattern above needs one: skip them all if none
 _FOUR_DIGITS = re.compile(r"\d{4}")  # _CODE_IN_TEXT needs one
-# "code": 1303, code=1303, error code: 1303, Kling API error 1201:, 错误码：1102. In free text
+# "code": 1303, code=1303, error code: 1303, Kling API error 1201:, 错误码 1102. In free text
 # only the official table's codes count: a four-digit number is often something else.
 _CODE_IN_TEXT = re.compile(
     r"(?i)(?:\"code\"|'code'|\bcode|\berror|错误码|业务码|错误)[\"']?\s*[:=\uff1a#]?\s*[\"'(\[]?"
@@ -164,13 +174,14 @@ _ERROR_WORDS = re.compile(
 _WS = re.compile(r"\s+")
 _LOST_BODY = re.compile(r"\[object Object\]")
 _EMPTY_BODY = re.compile(
-    r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b|\bempty (?:response|reply)(?: body)?\b"
-    r"|\bno response body\b"
+    r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b"
+    r"|\bempty (?:response|reply)(?: body)?\b|\bno response body\b"
 )
 # Success or progress said in words, in a line with no status, code or error word.
 _FINE_WORDS = re.compile(
-    r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted?\b|\bcreated\b|\bpolling\b"
-    r"|\bwaiting\b|\bin progress\b|\bqueued\b|✅|成功|完成|处理中|排队中|生成中|진행 중|완료"
+    r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted\b|\bcreated\b|\bpolling\b"
+    r"|\bwaiting\b|\bin progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅"
+    r"|成功|完成|处理中|排队中|生成中|진행 중|완료"
 )
 # task_status='failed' / task_status: failed in a repr or a log line
 _TASK_STATUS_IN_TEXT = re.compile(r"\btask_status\b[\"']?\s*[=:]\s*[\"']?([a-z]+)")
@@ -419,9 +430,9 @@ def _absorb_mapping(
     for key in groups.get(_G_GATEWAY_CODE, ()):
         if data[key] not in (None, ""):
             builder.first("gateway_code", str(data[key])[:80])
-    if parent in ("error", "err") and isinstance(data.get("type"), str):
-        if _ERROR_TYPE.fullmatch(data["type"]):
-            builder.first("gateway_code", data["type"])
+    error_type = data.get("type") if parent in ("error", "err") else None
+    if isinstance(error_type, str) and _ERROR_TYPE.fullmatch(error_type):
+        builder.first("gateway_code", error_type)
     if builder.request_id is None:
         for key in groups.get(_G_REQUEST_ID, ()):
             if isinstance(data[key], str | int):
@@ -679,6 +690,22 @@ def _failure_message(message: str | None) -> bool:
     return _ERROR_WORDS.search(message[:4096]) is not None
 
 
+def fine_in_words(event: Event) -> Verdict | None:
+    """For a text record no rule explained: a success or progress line says so in words
+    ("✅ Video generated successfully!", "Polling task status (attempt 2/60)...") and
+    has no status, code or error word, so it is no failure."""
+    if (
+        event.shape != "text"
+        or event.http_status is not None
+        or event.service_code is not None
+        or not event.message
+        or not _FINE_WORDS.search(event.message)
+        or _ERROR_WORDS.search(event.text[:4096])
+    ):
+        return None
+    return Verdict("not_an_error", "a success or progress line without an error", event)
+
+
 def _finish(b: _Builder) -> Event | Verdict:
     failed_task = b.task_status in _FAILED_OR_CANCELED
     # Kling says "SUCCEED" in the envelope of a failed task; the task's message is the reason.
@@ -743,13 +770,6 @@ def _finish(b: _Builder) -> Event | Verdict:
         )
     if event.message and _EMPTY_BODY.search(event.message):
         return Verdict("unreadable", "the response body was empty: nothing to go on", event)
-    if (
-        b.shape == "text"
-        and event.message
-        and _FINE_WORDS.search(event.message)
-        and not any(_ERROR_WORDS.search(t[:4096]) for t in b.error_texts)
-    ):
-        return Verdict("not_an_error", "a success or progress line without an error", event)
     if event.message:
         return event
     return Verdict("unreadable", "no status, code or message found", event)

@@ -28,6 +28,11 @@ def lint(engine: Engine, only: set[str] | None = None) -> list[Finding]:
     return findings
 
 
+def _answers_differ(rule: Rule, other: Rule) -> bool:
+    """A tie only matters when the two rules would answer differently."""
+    return (rule.category, rule.retryable) != (other.category, other.retryable)
+
+
 def _lint_rule(engine: Engine, rule: Rule) -> list[Finding]:
     origin = str(rule.origin)
     found: list[Finding] = []
@@ -42,7 +47,12 @@ def _lint_rule(engine: Engine, rule: Rule) -> list[Finding]:
         winners.add(candidates[0].rule.id)
         mine = next((c for c in candidates if c.rule.id == rule.id), None)
         for other in candidates:
-            if mine is not None and other.rule.id != rule.id and other.rank[:4] == mine.rank[:4]:
+            if (
+                mine is not None
+                and other.rule.id != rule.id
+                and other.rank[:4] == mine.rank[:4]
+                and _answers_differ(rule, other.rule)
+            ):
                 ties.add(other.rule.id)
     if rule.examples and rule.id not in winners:
         found.append(

@@ -310,7 +310,7 @@ def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> lis
     base: YamlPath = ("rules", index)
     for alt_path, conditions in _condition_sets(raw, base):
         for key in ("message", "text"):
-            wordings = conditions.get(key)
+            wordings: Any = conditions.get(key)
             listed = isinstance(wordings, list)
             for position, wording in enumerate(wordings if listed else [wordings]):
                 error = _regex_error(wording) if isinstance(wording, str) else None

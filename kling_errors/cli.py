@@ -466,14 +466,15 @@ def eval_rules(
     from ._eval import evaluate, read_corpus
 
     result = evaluate(rule_sets.engine(), read_corpus(corpus))
-    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json"
-               else result.to_text())
+    click.echo(
+        json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+        if fmt == "json"
+        else result.to_text()
+    )
     lowest = min(result.category_accuracy, result.retryable_accuracy)
     if min_accuracy is not None and lowest < min_accuracy:
-        click.echo(
-            f"error: accuracy {lowest * 100:.1f}% is below --min-accuracy {min_accuracy * 100:.1f}%",
-            err=True,
-        )
+        below = f"{lowest * 100:.1f}% is below --min-accuracy {min_accuracy * 100:.1f}%"
+        click.echo(f"error: accuracy {below}", err=True)
         click.echo("hint: the misses above say which rule answered each record and why", err=True)
         sys.exit(EXIT_TESTS_FAILED)
 

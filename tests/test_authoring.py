@@ -222,9 +222,10 @@ def test_classify_why_names_candidates_and_the_deciding_step() -> None:
         stdin='{"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}}\n',
     )
     why = json.loads(out)["why"]
-    assert [c["rule"] for c in why] == ["kling.account.1102", "http.429"]
+    assert [c["rule"] for c in why] == ["kling.account.1102", "wording.quota_billing", "http.429"]
     assert why[0]["won"] and why[0]["conditions"] == ["service_code"]
-    assert why[1]["lost_because"] == "lower priority (-2 < 0)"
+    assert why[1]["lost_because"] == "lower priority (-1 < 0)"
+    assert why[2]["lost_because"] == "lower priority (-2 < 0)"
     _, text, _ = run("classify", "--why", "--format", "text", stdin='{"status": 500, "body": ""}\n')
     assert "why:" in text and "http.500  [WON]" in text
 

@@ -81,7 +81,9 @@ def _at_priority(path: Path, priority: int) -> Path:
 
 def test_a_bare_status_loses_to_any_wording(engine: Engine) -> None:
     """The body's or message's evidence beats a generic status (http.* rules are at -2)."""
-    d = engine.classify({"status": 500, "body": {"error": "Kling AI account has insufficient credits"}})
+    d = engine.classify(
+        {"status": 500, "body": {"error": "Kling AI account has insufficient credits"}}
+    )
     assert (d.category, d.retryable) == ("quota_billing", False)
 
 
