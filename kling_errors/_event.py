@@ -102,8 +102,9 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),  # HTTP/1.1 429
     (  # status=429, "status": 429, status code 429
         ("tatu",),
-        re.compile(r"(?i)\bstatus(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
+        re.compile(r"(?i)(?:\b|_)status(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
     ),
+    (("(",), re.compile(r"(?i)\b(?:error|status|http|code|failed)\s*\(([1-5]\d\d)\)")),  # error (502)
     (("error",), re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)")),  # error: 400 - {
     ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|$|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
     (_REASON_WORDS, re.compile(rf"\b([1-5]\d\d)[\s:-]+\(?(?:{'|'.join(_REASON_PHRASES)})\b")),
@@ -180,7 +181,7 @@ _EMPTY_BODY = re.compile(
 # Success or progress said in words, in a line with no status, code or error word.
 _FINE_WORDS = re.compile(
     r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted\b|\bcreated\b|\bpolling\b"
-    r"|\bwaiting\b|\bin progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅"
+    r"|\bwaiting\b|\bin[ _]progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅"
     r"|成功|完成|处理中|排队中|生成中|진행 중|완료"
 )
 # task_status='failed' / task_status: failed in a repr or a log line
