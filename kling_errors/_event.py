@@ -102,9 +102,11 @@ _STATUS_IN_TEXT: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),  # HTTP/1.1 429
     (  # status=429, "status": 429, status code 429
         ("tatu",),
-        re.compile(r"(?i)(?:\b|_)status(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"),
+        re.compile(
+            r"(?i)(?:\b|_)status(?:[ _-]?code)?\b[\"']?[\s:=]+(?:of\s+)?[\"']?([1-5]\d\d)\b"
+        ),
     ),
-    (("(",), re.compile(r"(?i)\b(?:error|status|http|code|failed)\s*\(([1-5]\d\d)\)")),  # error (502)
+    (("(",), re.compile(r"(?i)\b(?:error|status|http|code|failed)\s*\(([1-5]\d\d)\)")),  # (502)
     (("error",), re.compile(r"(?i)\berror:?\s+([1-5]\d\d)\s*(?:[-:({]|$)")),  # error: 400 - {
     ((), re.compile(r"^\s*([1-5]\d\d)\s*(?:[-:{]|$|[A-Z][a-z]+ [A-Z])")),  # 502 Bad Gateway
     (_REASON_WORDS, re.compile(rf"\b([1-5]\d\d)[\s:-]+\(?(?:{'|'.join(_REASON_PHRASES)})\b")),
@@ -174,15 +176,19 @@ _ERROR_WORDS = re.compile(
 )
 _WS = re.compile(r"\s+")
 _LOST_BODY = re.compile(r"\[object Object\]")
+# The client could not read the answer at all: nothing in the record says what went wrong.
 _EMPTY_BODY = re.compile(
     r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b"
-    r"|\bempty (?:response|reply)(?: body)?\b|\bno response body\b"
+    r"|\bempty (?:response|reply)(?: body)?\b|\bno response (?:body|data)\b"
+    r"|\b(?:response )?deserializ(?:ation|e) failed\b|\bfailed to (?:parse|decode|deserialize) (?:the )?response"
+    r"|\binvalid response format\b|\bневерный формат ответа|(?:响应|返回)(?:数据)?格式(?:错误|异常|不正确)"
 )
 # Success or progress said in words, in a line with no status, code or error word.
 _FINE_WORDS = re.compile(
     r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted\b|\bcreated\b|\bpolling\b"
-    r"|\bwaiting\b|\bin[ _]progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅"
-    r"|成功|完成|处理中|排队中|生成中|진행 중|완료"
+    r"|\bwaiting\b|\bin[ _]progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅|🎉"
+    r"|\bworking correctly\b|\bverified\b|\[OK\]|: OK\b|\binitiali[sz]ed\b|\binicializado\b"
+    r"|\bsedang diproses\b|成功|完成|通过|处理中|排队中|生成中|진행 중|완료"
 )
 # task_status='failed' / task_status: failed in a repr or a log line
 _TASK_STATUS_IN_TEXT = re.compile(r"\btask_status\b[\"']?\s*[=:]\s*[\"']?([a-z]+)")
