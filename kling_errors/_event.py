@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from ._models import Event
-from ._redact import SECRET_HEADERS, SECURE, redact
+from ._redact import SECURE, is_secret_name, redact
 
 MAX_DEPTH = 8
 MAX_TEXT = 16_384  # characters of a record searched by `text` conditions
@@ -180,8 +180,9 @@ _LOST_BODY = re.compile(r"\[object Object\]")
 _EMPTY_BODY = re.compile(
     r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b"
     r"|\bempty (?:response|reply)(?: body)?\b|\bno response (?:body|data)\b"
-    r"|\b(?:response )?deserializ(?:ation|e) failed\b|\bfailed to (?:parse|decode|deserialize) (?:the )?response"
-    r"|\binvalid response format\b|\bневерный формат ответа|(?:响应|返回)(?:数据)?格式(?:错误|异常|不正确)"
+    r"|\b(?:response )?deserializ(?:ation|e) failed\b"
+    r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response|\binvalid response format\b"
+    r"|\bневерный формат ответа|(?:响应|返回)(?:数据)?格式(?:错误|异常|不正确)"  # noqa: RUF001
 )
 # Success or progress said in words, in a line with no status, code or error word.
 _FINE_WORDS = re.compile(
@@ -289,7 +290,7 @@ def _absorb_headers(builder: _Builder, headers: Any) -> None:
         if not isinstance(name, str) or raw is None:
             continue
         key = name.lower()
-        value = SECURE if key in SECRET_HEADERS else redact(str(raw))
+        value = SECURE if is_secret_name(key) else redact(str(raw))
         builder.headers.setdefault(key, value)
     if builder.retry_after is None and "retry-after" in builder.headers:
         builder.retry_after = _retry_after(builder.headers["retry-after"], builder.headers)
@@ -668,9 +669,6 @@ def _absorb_html(builder: _Builder, html: str, depth: int) -> None:
         builder.http_status = int(status.group(1))
 
 
-_PLAIN = re.compile(r"[\w/-]{1,300}")  # ids and paths without separators hold no secret
-
-
 def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
     """Trimmed, cut to ``limit`` and redacted: the form every shown string takes."""
     if text is None:
@@ -682,8 +680,7 @@ def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
 
 @lru_cache(maxsize=8192)  # the same messages come back again and again
 def _cut_and_redact(text: str, limit: int) -> str:
-    if not _PLAIN.fullmatch(text):
-        text = redact(text)
+    text = redact(text)  # a path can hold a key too: /sk-.../v1/videos
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -738,8 +735,10 @@ def _finish(b: _Builder) -> Event | Verdict:
         method=b.method,
         gateway=b.gateway,
         gateway_code=b.gateway_code.lower() if b.gateway_code else None,
-        # Only ever matched against, never shown: no redaction needed.
-        text="\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT],
+        # Matched against, and public on the Event: redacted like every other string.
+        text=redact(
+            "\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]
+        ),
         shape=b.shape,
     )
     gateway_error = b.gateway_code is not None and not b.gateway_code.isdigit()

@@ -18,9 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._redact import redact
+
 if TYPE_CHECKING:
     from ._models import Diagnosis
 
+
+MAX_PROBLEM_CHARS = 300
 
 # Exit codes of the CLI, documented in the README.
 EXIT_OK = 0
@@ -34,7 +38,12 @@ EXIT_TESTS_FAILED = 6
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a rule file, pointing at the exact place."""
+    """One thing wrong in a rule file, pointing at the exact place.
+
+    A message may quote the file (a value of the wrong type, a line YAML cannot parse), and
+    the file may not be a rule file at all (a symlink, a path in a config): it quotes at most
+    a short, redacted excerpt.
+    """
 
     path: str
     line: int | None
@@ -42,6 +51,12 @@ class Problem:
     message: str
     hint: str = ""
     field: str = ""
+
+    def __post_init__(self) -> None:
+        message = redact(self.message)
+        if len(message) > MAX_PROBLEM_CHARS:
+            message = message[: MAX_PROBLEM_CHARS - 1] + "…"
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         where = self.path

@@ -55,7 +55,8 @@ def _describe(error: ValidationError) -> str:
         values = error.validator_value if isinstance(error.validator_value, list) else []
         allowed = ", ".join(str(v) for v in values)
         return f"{_short(error.instance)} is not one of: {allowed}"
-    return error.message
+    # jsonschema quotes the whole value; a file that is no rule file may hold anything
+    return error.message.replace(repr(error.instance), _short(error.instance))
 
 
 def _schema_kind(schema: Any, fallback: str) -> str:
