@@ -25,7 +25,7 @@ WRONG_BEFORE: list[tuple[Any, str, bool | None]] = [
     ({"status": 429, "body": {"code": 400, "message": "Account balance not enough"}}, "quota_billing", False),
     ({"status": 500, "body": {"error": "Kling AI account has insufficient credits. Please top up."}},
      "quota_billing", False),
-    ("可灵视频当前账户余额不足，请先充值后再试。", "quota_billing", False),  # noqa: RUF001
+    ("可灵视频当前账户余额不足，请先充值后再试。", "quota_billing", False),
     ("크레딧이 부족합니다", "quota_billing", False),
     # a parameter message under a gateway's 429 is a bad request
     ({"status": 429, "body": {"error": {"message": "prompt is required", "type": "invalid_request_error"}}},

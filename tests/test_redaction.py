@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from kling_errors import KlingAPIError, classify, raise_for_error
 from kling_errors._redact import redact
 from kling_errors.cli import main
 
@@ -110,3 +112,109 @@ def test_redaction_keeps_code_message_and_request_id() -> None:
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
+
+
+# Every shape of issue 13's list: (a record holding the secret, the secret itself).
+SHAPES: list[tuple[str, str]] = [
+    (
+        "ERROR env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMIK7MDENG",
+    ),
+    ("ERROR env KLING_SECRET_KEY=kSecretValue0123456789 failed", "kSecretValue0123456789"),
+    ("ERROR 401 headers X-Auth-Token: tokValue0123456789abc", "tokValue0123456789abc"),
+    ('ERROR 400 body="{\\"api_key\\": \\"escapedSecret0123456789\\"}"', "escapedSecret0123456789"),
+    (
+        '{"status": 401, "headers": {"x-api-key": ["listedSecret0123456789"]}, "body": ""}',
+        "listedSecret0123456789",
+    ),
+    ("ERROR 502 calling https://bot:userinfoPass0123@gw.example.com/v1", "userinfoPass0123"),
+    ("ERROR 401 密钥：chineseSecret0123456789", "chineseSecret0123456789"),
+    ("ERROR 403 GET https://gw.example.com/v1?auth=queryAuth0123456789&x=1", "queryAuth0123456789"),
+    ("ERROR 403 GET https://gw.example.com/v1?private_key=privKey0123456789", "privKey0123456789"),
+    ("ERROR ran curl -u alice:curlPass0123456789 https://api.klingai.com", "curlPass0123456789"),
+    ("ERROR 401 bare token sk-bareOpenAIkey0123456789abc", "sk-bareOpenAIkey0123456789abc"),
+    ("ERROR 401 bare AKIAQWERTYUIOPASDFGH", "AKIAQWERTYUIOPASDFGH"),
+    ("ERROR 401 ghp_githubToken0123456789abcdefghij", "ghp_githubToken0123456789abcdefghij"),
+    (
+        '{"status": 400, "url": "https://gw.example.com/sk-pathKey0123456789abcdef/v1/videos/image2video", '
+        '"body": {"code": 1201, "message": "Something went wrong when we tried to get the contents of the file."}}',
+        "sk-pathKey0123456789abcdef",
+    ),
+    (
+        '{"status": 401, "config": {"access_key": "AKcfg0123456789", "secret_key": "SKcfg0123456789", '
+        '"api_key": "apiCfg0123456789"}, "body": {"code": 1000}}',
+        "cfg0123456789",
+    ),
+    (
+        '{"request": {"url": "https://api.klingai.com/v1/videos", "queryString": [{"name": "token", '
+        '"value": "harQuery0123456789"}], "cookies": [{"name": "sid", "value": "harCookie0123456789"}], '
+        '"postData": {"params": [{"name": "password", "value": "harPost0123456789"}]}}, '
+        '"response": {"status": 401, "content": {"text": "{\\"code\\": 1000}"}}}',
+        "0123456789",
+    ),
+    (
+        "ERROR 401 headers [('Authorization', 'Bearer pairBearer0123456789')]",
+        "pairBearer0123456789",
+    ),
+]
+
+
+def _shape_log() -> str:
+    return "".join(record + "\n" for record, _ in SHAPES)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["classify", "--format", "jsonl"],
+        ["classify", "--format", "json"],
+        ["classify", "--format", "text"],
+        ["classify", "--why", "--format", "jsonl"],
+        ["classify", "--summary", "--format", "text"],
+        ["classify", "--summary", "--format", "json"],
+    ],
+)
+def test_every_shape_is_redacted_on_every_classify_output(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args, input=_shape_log())
+    assert result.exit_code == 0
+    for record, secret in SHAPES:
+        assert secret not in result.stdout, f"{secret} leaked through {args} from {record}"
+        assert secret not in result.stderr
+
+
+def test_every_shape_is_redacted_in_files_exceptions_events_and_scaffolds(tmp_path: Path) -> None:
+    out = tmp_path / "report.jsonl"
+    assert CliRunner().invoke(main, ["classify", "-o", str(out)], input=_shape_log()).exit_code == 0
+    written = out.read_text()
+    for record, secret in SHAPES:
+        value: object = json.loads(record) if record.startswith("{") else record
+        diagnosis = classify(value)
+        assert secret not in repr(diagnosis.event) and secret not in str(diagnosis), record
+        assert secret not in written, record
+        with pytest.raises(KlingAPIError) as raised:
+            raise_for_error(value)
+        assert secret not in str(raised.value) and secret not in repr(raised.value), record
+        scaffold = CliRunner().invoke(main, ["rules", "new", "--from", "-"], input=record + "\n")
+        assert secret not in scaffold.stdout, record
+
+
+def test_rule_file_problems_quote_only_a_short_redacted_excerpt(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text("'https://bot:ghp_aaaaBBBBccccDDDDeeeeFFFF0000@github.com/" + "x" * 500 + "'\n")
+    result = CliRunner().invoke(main, ["rules", "validate", str(path)])
+    assert result.exit_code == 3
+    assert "ghp_aaaaBBBB" not in result.stderr + result.stdout
+    assert all(len(line) < 400 for line in result.stderr.splitlines())
+
+
+def test_generated_docs_never_print_a_rule_examples_secret(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "version: 1\nrules:\n  - id: team.leak\n    title: A team rule\n    category: auth\n"
+        "    severity: error\n    match: {http_status: 401}\n    causes: [c]\n    fixes: [f]\n"
+        "    retryable: false\n    retry: {strategy: none}\n"
+        "    source: {kind: observed_log, ref: ours}\n"
+        '    examples: [{status: 401, config: {secret_key: "docSecret0123456789"}}]\n'
+    )
+    result = CliRunner().invoke(main, ["docs", "--rules", str(path), "--no-config"])
+    assert result.exit_code == 0 and "docSecret0123456789" not in result.stdout
