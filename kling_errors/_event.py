@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ._models import Event
+from ._models import MAX_RETRY_AFTER, Event
 from ._redact import SECURE, is_secret_name, redact
 
 MAX_DEPTH = 8
@@ -309,7 +309,7 @@ def _retry_after(value: str, headers: dict[str, str]) -> float | None:
     except ValueError:
         seconds = None
     if seconds is not None:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+        return min(max(0.0, seconds), MAX_RETRY_AFTER) if math.isfinite(seconds) else None
     if "date" not in headers:
         return None  # an absolute date without the response's Date: cannot tell the wait
     from email.utils import parsedate_to_datetime  # rare: only for HTTP-date Retry-After
@@ -320,7 +320,7 @@ def _retry_after(value: str, headers: dict[str, str]) -> float | None:
         ).total_seconds()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None  # unparseable, or one date with a zone and one without
-    return max(0.0, wait)
+    return min(max(0.0, wait), MAX_RETRY_AFTER)
 
 
 def _absorb_url(builder: _Builder, url: str) -> None:

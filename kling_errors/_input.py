@@ -1,13 +1,24 @@
 """Reading inputs: files or stdin -> a stream of raw records, one per logged failure.
 
 Per file the shape is detected once: a JSON array (or HAR file, or one pretty-printed
-JSON object), JSON lines, or plain text log lines. In text, a multi-line traceback or
-stack trace belongs to the line that started it. Nothing here raises on bad content:
+JSON object), JSON lines, or plain text log lines. Nothing here raises on bad content:
 an undecodable record becomes a RawRecord with ``unreadable`` set.
+
+Memory stays bounded whatever the input: lines are read with a size limit (a longer one
+is skipped and becomes one ``unreadable`` record, as is a record that would grow past
+MAX_RECORD_BYTES), and JSON arrays and HAR files are parsed element by element, never
+held whole. A file that only looks like a JSON document (``[2024-05-01 12:00:00] INFO``)
+is read as lines.
+
+In text, a line continues the record above it only for what it is, never for its
+indentation alone: a traceback (also one that starts mid-line) and its frames, a JS, Java
+or Go stack frame, httpx's "For more information check:" line, or the rest of a JSON
+value a line left open — each within MAX_RECORD_LINES lines.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import re
@@ -15,9 +26,8 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._exceptions import InputError
 from ._models import Location
@@ -29,18 +39,28 @@ if TYPE_CHECKING:
 
 STDIN = "-"
 MAX_RECORD_LINES = 500
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_SKIPPED_BYTES = 1024 * 1024 * 1024  # an endless line (/dev/zero) ends the file here
 
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _TRACEBACK_START = "Traceback (most recent call last):"
 _CHAIN_LINES = (
     "During handling of the above exception",
     "The above exception was the direct cause",
     "Caused by:",
 )
-# Lines that belong to the record above them: httpx's HTTPStatusError adds a second line.
-_FOLLOW_LINES = ("For more information check:",)
-# "    at fn (file.js:1:2)" (JS), "\tat com.x.Y(Y.java:1)" (Java), "  File ..." (Python)
-_INDENTED = re.compile(r"^[ \t]+\S")
+# Lines that belong to the record above them, by what they are.
+_FOLLOW_LINES = ("For more information check:",)  # httpx's HTTPStatusError, second line
+_FRAME = re.compile(
+    r"^[ \t]+(?:at |File \"|\.\.\. \d+ more|\S+\.(?:go|py|js|mjs|cjs|ts|java|kt|rb|rs|cs|php):\d+)"
+    r"|^\t\S+\(.*\)$"  # Go: "\tmain.main()"
+)
+_OVERLONG = f"record longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB: skipped"
+
+
+class _Readable(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,18 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InputError(f"{path}: is a directory", "pass the log files inside it")
 
 
+class _Counted:
+    """A binary stream that counts the bytes read through it."""
+
+    def __init__(self, stream: _Readable, progress: ReadProgress) -> None:
+        self._stream, self._progress = stream, progress
+
+    def readline(self, size: int = -1, /) -> bytes:
+        line = self._stream.readline(size)
+        self._progress.bytes_read += len(line)
+        return line
+
+
 class ReadProgress:
     """Bytes read so far, and the total when every input is a plain file (for an ETA)."""
 
@@ -77,10 +109,8 @@ class ReadProgress:
         sizes = [Path(p).stat().st_size for p in paths if p != STDIN and Path(p).is_file()]
         self.total: int | None = sum(sizes) if len(sizes) == len(paths) else None
 
-    def count(self, lines: Iterable[bytes]) -> Iterator[bytes]:
-        for line in lines:
-            self.bytes_read += len(line)
-            yield line
+    def count(self, stream: _Readable) -> _Readable:
+        return _Counted(stream, self)
 
 
 def read_paths(
@@ -89,7 +119,7 @@ def read_paths(
     """Records of every path in order; ``sketch`` splits JSON lines for the repeat cache."""
     for path in paths:
         if path == STDIN:
-            stdin: Iterable[bytes] = sys.stdin.buffer
+            stdin: _Readable = sys.stdin.buffer
             yield from read_stream(progress.count(stdin) if progress else stdin, "<stdin>", sketch)
             continue
         try:
@@ -106,27 +136,106 @@ def read_paths(
             yield RawRecord(Location(path), unreadable=f"cannot read file: {exc}")
 
 
+class _Recoded:
+    """A UTF-16 stream (it began with a byte-order mark) read as UTF-8 lines."""
+
+    def __init__(self, stream: _Readable, first: bytes) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        self._pending = self._decoder.decode(first)
+        self._done = False
+
+    def readline(self, size: int = -1, /) -> bytes:
+        limit = size if size > 0 else MAX_RECORD_BYTES
+        while "\n" not in self._pending and len(self._pending) < limit and not self._done:
+            chunk = self._stream.readline(limit)
+            if not chunk:
+                self._pending += self._decoder.decode(b"", final=True)
+                self._done = True
+            else:
+                self._pending += self._decoder.decode(chunk)
+        end = self._pending.find("\n")
+        cut = min(end + 1 if end != -1 else len(self._pending), limit)
+        line, self._pending = self._pending[:cut], self._pending[cut:]
+        return line.encode("utf-8", "replace")
+
+
+def _lines(stream: _Readable) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) of each physical line; None for one over MAX_RECORD_BYTES.
+
+    A lone CR ends a line too (old Mac files): a JSON line never holds a raw CR.
+    """
+    lineno = 0
+    while True:
+        line = stream.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            lineno += 1
+            skipped = len(line)
+            while skipped < MAX_SKIPPED_BYTES:
+                rest = stream.readline(1 << 20)
+                skipped += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield lineno, None
+            if skipped >= MAX_SKIPPED_BYTES:
+                return
+            continue
+        body = line.rstrip(b"\r\n")
+        if b"\r" in body:
+            for piece in body.split(b"\r"):
+                lineno += 1
+                yield lineno, piece + b"\n"
+            continue
+        lineno += 1
+        yield lineno, line
+
+
 def read_stream(
-    stream: Iterable[bytes], name: str, sketch: Sketcher | None = None
+    stream: _Readable, name: str, sketch: Sketcher | None = None
 ) -> Iterator[RawRecord]:
-    lines = enumerate(stream, start=1)
-    head: list[tuple[int, bytes]] = []
     try:
-        for lineno, line in lines:
-            head.append((lineno, line))
-            if line.strip():
+        first = stream.readline(MAX_RECORD_BYTES + 1)
+        if first[:2] in _UTF16_BOMS:
+            stream = _Recoded(stream, first)
+            first = stream.readline(MAX_RECORD_BYTES + 1)
+        lines = _lines(_Prepended(first, stream))
+        head: list[tuple[int, bytes | None]] = []
+        for number, line in lines:
+            head.append((number, line))
+            if line is None or line.strip():
                 break
         if not head:
             return
-        first_line = head[-1][1].lstrip()
-        if first_line.startswith(_BOM):
-            first_line = first_line[len(_BOM) :].lstrip()
+        first_line = (head[-1][1] or b"").lstrip().removeprefix(_BOM).lstrip()
         if first_line.startswith(b"[") or (first_line.startswith(b"{") and not _parses(first_line)):
-            yield from _whole_document(head, lines, name)
+            yield from _document(head, lines, name, sketch)
         else:
-            yield from _line_records(chain(head, lines), name, sketch)
+            yield from _line_records(_chain(head, lines), name, sketch)
     except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
         yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
+
+
+class _Prepended:
+    """A stream with a line already read put back in front."""
+
+    def __init__(self, first: bytes, stream: _Readable) -> None:
+        self._first: bytes | None = first
+        self._stream = stream
+
+    def readline(self, size: int = -1, /) -> bytes:
+        if self._first is not None:
+            line, self._first = self._first, None
+            return line
+        return self._stream.readline(size)
+
+
+def _chain(
+    head: list[tuple[int, bytes | None]], rest: Iterator[tuple[int, bytes | None]]
+) -> Iterator[tuple[int, bytes | None]]:
+    yield from head
+    yield from rest
 
 
 def _parses(line: bytes) -> bool:
@@ -137,32 +246,194 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def _whole_document(
-    head: list[tuple[int, bytes]], rest: Iterator[tuple[int, bytes]], name: str
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_HAR_ENTRIES = re.compile(r'"entries"\s*:\s*\[')
+
+
+class _Buffer:
+    """Text of a JSON document, read as parsing needs it: bounded by MAX_RECORD_BYTES of
+    unparsed text, and grown geometrically so re-parsing an incomplete value stays linear."""
+
+    def __init__(
+        self, head: list[tuple[int, bytes | None]], rest: Iterator[tuple[int, bytes | None]]
+    ) -> None:
+        self.lines: list[tuple[int, bytes | None]] = list(head)  # kept only until parsed
+        self._rest = rest
+        self.text = "".join(_text(line) for _, line in head)
+        self.ended = False
+        self.skipped = any(line is None for _, line in head)  # a line over the limit
+
+    @property
+    def too_big(self) -> bool:
+        return self.skipped or len(self.text) > MAX_RECORD_BYTES
+
+    def more(self) -> bool:
+        """Read on (as much again as is held, at least 64 KiB); False when nothing more
+        can be read: the end of input, a line over the limit, or the limit itself."""
+        if self.ended or self.too_big:
+            return False
+        wanted = max(65_536, len(self.text))
+        read: list[str] = []
+        size = 0
+        for number, line in self._rest:
+            self.lines.append((number, line))
+            if line is None:
+                self.skipped = True
+                break
+            piece = _text(line)
+            read.append(piece)
+            size += len(piece)
+            if size >= wanted:
+                break
+        else:
+            self.ended = True
+        self.text += "".join(read)
+        return bool(read) and not self.too_big
+
+    def drop(self, upto: int) -> None:
+        """Forget the parsed text before ``upto``, and the lines it came from."""
+        consumed = self.text[:upto].count("\n")
+        self.text = self.text[upto:]
+        self.lines = self.lines[consumed:]
+
+
+def _text(line: bytes | None) -> str:
+    return "" if line is None else line.removeprefix(_BOM).decode("utf-8", "replace")
+
+
+def _document(
+    head: list[tuple[int, bytes | None]],
+    rest: Iterator[tuple[int, bytes | None]],
+    name: str,
+    sketch: Sketcher | None,
 ) -> Iterator[RawRecord]:
-    """A JSON array, a HAR file or one pretty-printed object; text lines if it is not JSON."""
-    all_lines = head + list(rest)
-    data = b"".join(line for _, line in all_lines)
-    try:
-        value = json.loads(data.removeprefix(_BOM))
-    except RecursionError:
-        yield RawRecord(Location(name, head[-1][0]), unreadable="JSON nested too deeply")
-        return
-    except ValueError:
-        yield from _line_records(iter(all_lines), name)
-        return
+    """A JSON array (streamed element by element), one JSON object (a HAR file streams its
+    entries), or text lines that only look like JSON (read as lines)."""
     start = head[-1][0]
-    if isinstance(value, dict) and isinstance(value.get("log"), dict):
-        entries = value["log"].get("entries")
-        if isinstance(entries, list):
-            for item, entry in enumerate(entries):
-                yield RawRecord(Location(name, start, item), entry)
+    buffer = _Buffer(head, rest)
+    text = buffer.text.lstrip()
+    buffer.drop(len(buffer.text) - len(text))
+    if text.startswith("{"):
+        value = _whole_value(buffer)
+        if isinstance(value, dict):
+            entries = (
+                value.get("log", {}).get("entries") if isinstance(value.get("log"), dict) else None
+            )
+            if isinstance(entries, list):
+                for item, entry in enumerate(entries):
+                    yield RawRecord(Location(name, start, item), entry)
+            else:
+                yield RawRecord(Location(name, start), value)
             return
-    if isinstance(value, list):
-        for item, element in enumerate(value):
-            yield RawRecord(Location(name, start, item), element)
+        if value is _NESTED:
+            yield RawRecord(Location(name, start), unreadable="JSON nested too deeply")
+            return
+        found = _HAR_ENTRIES.search(buffer.text) if buffer.too_big else None
+        if found is None:
+            yield from _line_records(_chain(buffer.lines, rest), name, sketch)
+            return
+        buffer.drop(found.end() - 1)  # a HAR file too big to hold: stream its entries
+    yield from _array(buffer, rest, name, start, sketch)
+
+
+_NESTED = object()
+
+
+def _whole_value(buffer: _Buffer) -> Any:
+    """The one JSON value of the buffer, reading on while it is incomplete; None if it is not
+    JSON (or too big to hold); _NESTED if it nests too deeply."""
+    while True:
+        try:
+            value, end = _DECODER.raw_decode(buffer.text)
+        except RecursionError:
+            return _NESTED
+        except json.JSONDecodeError as exc:
+            if _incomplete(exc, buffer.text) and buffer.more():
+                continue
+            return None
+        buffer.drop(end)
+        return value
+
+
+def _incomplete(exc: json.JSONDecodeError, text: str) -> bool:
+    """True when more input could complete the value (the error is at the text's end)."""
+    return exc.pos >= len(text.rstrip()) - 1 or (
+        exc.msg.startswith("Unterminated string") and "\n" not in text[exc.pos :]
+    )
+
+
+def _array(
+    buffer: _Buffer,
+    rest: Iterator[tuple[int, bytes | None]],
+    name: str,
+    start: int,
+    sketch: Sketcher | None,
+) -> Iterator[RawRecord]:
+    """Elements of a JSON array, one at a time; a tail that is cut off or breaks the syntax
+    is one record (the normalizer salvages what is complete in it)."""
+    item = 0
+    position = 1  # after "["
+    while True:
+        position = _WHITESPACE.match(buffer.text, position).end()  # type: ignore[union-attr]
+        if position >= len(buffer.text):
+            if buffer.more():
+                continue
+            if buffer.too_big:
+                yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
+                yield from _line_records(rest, name, sketch)
+            return
+        if buffer.text[position] == "]":
+            return
+        if item and buffer.text[position] == ",":
+            position = _WHITESPACE.match(buffer.text, position + 1).end()  # type: ignore[union-attr]
+            if position >= len(buffer.text) and buffer.more():
+                continue
+        elif item:
+            yield from _tail(buffer, rest, name, start, item, position, sketch)
+            return
+        try:
+            value, end = _DECODER.raw_decode(buffer.text, position)
+        except RecursionError:
+            yield RawRecord(Location(name, start, item), unreadable="JSON nested too deeply")
+            return
+        except json.JSONDecodeError as exc:
+            if _incomplete(exc, buffer.text) and buffer.more():
+                continue
+            if item == 0 and not buffer.too_big:  # "[2024-05-01 12:00:00] INFO ...": text
+                yield from _line_records(_chain(buffer.lines, rest), name, sketch)
+                return
+            yield from _tail(buffer, rest, name, start, item, position, sketch)
+            return
+        yield RawRecord(Location(name, start, item), value)
+        item += 1
+        buffer.drop(end)
+        position = 0
+
+
+def _tail(
+    buffer: _Buffer,
+    rest: Iterator[tuple[int, bytes | None]],
+    name: str,
+    start: int,
+    item: int,
+    position: int,
+    sketch: Sketcher | None,
+) -> Iterator[RawRecord]:
+    """What follows the last complete element: one record (truncated JSON is salvaged by
+    the normalizer); a tail over the size limit is unreadable, and the rest read as lines."""
+    if buffer.too_big:
+        yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
+        yield from _line_records(rest, name, sketch)
         return
-    yield RawRecord(Location(name, start), value)
+    while buffer.more():
+        pass
+    tail = buffer.text[position:].strip().rstrip("]").strip()
+    if buffer.too_big:
+        yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
+        yield from _line_records(rest, name, sketch)
+    elif tail:
+        yield RawRecord(Location(name, start, item), tail)
 
 
 def _decode(raw: bytes) -> tuple[str, str | None]:
@@ -178,65 +449,133 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
         return text, None
 
 
-def _line_records(
-    lines: Iterator[tuple[int, bytes]], name: str, sketch: Sketcher | None = None
-) -> Iterator[RawRecord]:
-    group: list[str] = []
-    group_start = 0
-    in_traceback = False
+def _expand(value: Any, location: Location) -> Iterator[RawRecord]:
+    """A JSON line holding several records: an array, or a HAR document on one line."""
+    if isinstance(value, list):
+        items: list[Any] | None = value
+    elif isinstance(value, dict) and isinstance(value.get("log"), dict):
+        entries = value["log"].get("entries")
+        items = entries if isinstance(entries, list) else None
+    else:
+        items = None
+    if items is None:
+        yield RawRecord(location, value)
+        return
+    for item, element in enumerate(items):
+        yield RawRecord(Location(location.path, location.line, item), element)
+    if not items:
+        yield RawRecord(location, value)
 
-    def grouped() -> RawRecord:
-        record = RawRecord(Location(name, group_start), "\n".join(group))
-        group.clear()
+
+class _Group:
+    """The lines of one text record, and what lets the next line join it."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.start = 0
+        self.size = 0
+        self.in_traceback = False
+        self.open = 0  # JSON brackets left open by its lines
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+        self.size += len(text)
+        self.open = max(0, self.open + _open_brackets(text))
+
+    def continued_by(self, text: str, stripped: str) -> bool:
+        if not self.lines or len(self.lines) >= MAX_RECORD_LINES or self.size > MAX_RECORD_BYTES:
+            return False
+        if stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):
+            self.in_traceback = True
+            return True
+        if (self.open and _JSON_GOES_ON.match(text)) or stripped.startswith(_FOLLOW_LINES):
+            return True
+        if _FRAME.match(text):
+            return True
+        if self.in_traceback:
+            self.in_traceback = False  # the exception line that ends a Python traceback
+            if text[:1].isspace():  # still inside: a code line under a frame
+                self.in_traceback = True
+            return True
+        return False
+
+    def record(self, name: str) -> RawRecord:
+        record = RawRecord(Location(name, self.start), "\n".join(self.lines))
+        self.lines = []
+        self.size = self.open = 0
+        self.in_traceback = False
         return record
 
+
+# A line of a pretty-printed JSON value that an earlier line left open.
+_JSON_GOES_ON = re.compile(r'^[ \t]+["\[{\]}0-9tfn-]|^[\]}]')
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+def _open_brackets(text: str) -> int:
+    """Brackets a line opens minus those it closes, outside JSON strings."""
+    if "{" not in text and "[" not in text and "}" not in text and "]" not in text:
+        return 0
+    depth = 0
+    for token in _BRACKETS.findall(text[:65536]):
+        if token in "[{":
+            depth += 1
+        elif token in "]}":
+            depth -= 1
+    return depth
+
+
+def _line_records(
+    lines: Iterator[tuple[int, bytes | None]], name: str, sketch: Sketcher | None = None
+) -> Iterator[RawRecord]:
+    group = _Group()
     for lineno, line in lines:
+        if line is None:
+            if group.lines:
+                yield group.record(name)
+            yield RawRecord(Location(name, lineno), unreadable=_OVERLONG)
+            continue
         raw = line[len(_BOM) :] if lineno == 1 and line.startswith(_BOM) else line
         text, problem = _decode(raw)
         if problem:
-            if group:
-                yield grouped()
-            in_traceback = False
+            if group.lines:
+                yield group.record(name)
             yield RawRecord(Location(name, lineno), unreadable=problem)
             continue
         stripped = text.strip()
         if not stripped:
             continue
-        if stripped[0] in "{[" and not in_traceback:
+        if stripped[0] in "{[" and not group.in_traceback and not group.open:
             sketched = sketch(stripped) if sketch is not None and stripped[0] == "{" else None
             if sketched is not None and sketched.answer is not None:
-                if group:  # a known skeleton: it parses, like the line it repeats
-                    yield grouped()
+                if group.lines:  # a known skeleton: it parses, like the line it repeats
+                    yield group.record(name)
                 yield RawRecord(Location(name, lineno), sketch=sketched)
                 continue
             try:
                 value = json.loads(stripped)
             except RecursionError:
-                if group:
-                    yield grouped()
+                if group.lines:
+                    yield group.record(name)
                 yield RawRecord(Location(name, lineno), unreadable="JSON nested too deeply")
                 continue
             except ValueError:
                 value = None
             if value is not None:
-                if group:
-                    yield grouped()
-                yield RawRecord(Location(name, lineno), value, sketch=sketched)
+                if group.lines:
+                    yield group.record(name)
+                if sketched is not None:
+                    yield RawRecord(Location(name, lineno), value, sketch=sketched)
+                else:
+                    yield from _expand(value, Location(name, lineno))
                 continue
         text = text.rstrip("\r\n")
-        continues = bool(group) and len(group) < MAX_RECORD_LINES
-        if continues and stripped.startswith((_TRACEBACK_START, *_CHAIN_LINES)):
-            in_traceback = True
-        elif continues and (_INDENTED.match(text) or stripped.startswith(_FOLLOW_LINES)):
-            pass
-        elif continues and in_traceback:
-            in_traceback = False  # the exception line that ends a Python traceback
-        else:
-            if group:
-                yield grouped()
-            group_start = lineno
+        if not group.continued_by(text, stripped):
+            if group.lines:
+                yield group.record(name)
+            group.start = lineno
             # logger.error(f"failed: {traceback.format_exc()}") starts one mid-line
-            in_traceback = stripped.endswith(_TRACEBACK_START)
-        group.append(text)
-    if group:
-        yield grouped()
+            group.in_traceback = stripped.endswith(_TRACEBACK_START)
+        group.add(text)
+    if group.lines:
+        yield group.record(name)

@@ -167,6 +167,9 @@ class Source:
     url: str | None = None
 
 
+MAX_RETRY_AFTER = 86_400.0  # a Retry-After beyond a day is no schedule a client can keep
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How to retry an error of this kind. ``strategy == "none"`` means do not retry."""
@@ -183,7 +186,8 @@ class RetryPolicy:
         if self.strategy == "none" or (self.max_attempts and attempt > self.max_attempts):
             return None
         if retry_after is not None and self.honour_retry_after:
-            return max(0.0, retry_after)
+            # a server's Retry-After is honoured up to the rule's own ceiling, never beyond
+            return min(max(0.0, retry_after), self.max_delay or MAX_RETRY_AFTER)
         wait = self.initial_delay * (self.multiplier ** (attempt - 1))
         return min(wait, self.max_delay) if self.max_delay else wait
 

@@ -74,8 +74,12 @@ def regex_error(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as exc:
         return str(exc)
+    except (OverflowError, RecursionError, MemoryError, ValueError) as exc:
+        return f"too large or too deeply nested ({type(exc).__name__}: {exc})"
     try:
         re2.compile(pattern, _OPTIONS)
+    except (OverflowError, RecursionError, MemoryError, ValueError) as exc:
+        return f"too large or too deeply nested for RE2 ({type(exc).__name__}: {exc})"
     except re2.error as exc:
         detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
         return f"{detail}: rule regexes run on RE2, which has no lookarounds or backreferences"

@@ -3,6 +3,13 @@
 Logged text only ever reaches a template as data (a variable), never as template source.
 Jinja is imported only when a template must be compiled: a run whose remediation texts
 were all rendered before (kept by _cache.store_renders) starts without it.
+
+A remediation is a sentence, so its templates are a bounded dialect: output, `if`,
+comparisons and arithmetic, a short list of filters — no loops, macros, `set`, calls or
+`**`, and no integer constant above 10,000. At run time, repeating a string or a list is
+capped at 10,000 items and a rendered text at 4,000 characters. Together these bound the
+time and memory of every render (and of validation's trial renders) by the template's own
+size: a rule file cannot hang `rules validate` or write a gigabyte per record.
 """
 
 from __future__ import annotations
@@ -19,12 +26,61 @@ if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
-def sandbox(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
-    """Every template (remediation, docs, a user's --template) renders in Jinja's sandbox."""
-    from jinja2 import StrictUndefined
+MAX_RENDERED_CHARS = 4_000
+MAX_REPEAT = 10_000  # items a `*` may produce, and the largest integer constant
+# What a remediation template may contain (jinja2.nodes class names) and which filters.
+_ALLOWED_NODES = frozenset(
+    [
+        "Template", "Output", "TemplateData", "If", "CondExpr", "Name", "Const", "Getattr",
+        "Getitem", "Filter", "Test", "Compare", "Operand", "And", "Or", "Not", "Concat",
+        "Add", "Sub", "Mul", "Div", "FloorDiv", "Mod", "Neg", "Pos", "Tuple", "List",
+        "Keyword",
+    ]
+)  # fmt: skip
+_ALLOWED_FILTERS = frozenset(
+    [
+        "seconds", "default", "d", "lower", "upper", "title", "capitalize", "trim", "truncate",
+        "length", "count", "round", "int", "float", "string", "abs", "first", "last", "join",
+        "e", "escape", "wordcount",
+    ]
+)  # fmt: skip
+
+
+def _bounded_sandbox() -> ImmutableSandboxedEnvironment:
+    """The sandbox, with `*` on strings and lists capped (see the module docstring)."""
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    class Bounded(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset(["*"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            sized = (str, list, tuple)
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, sized)
+                    and isinstance(times, int)
+                    and len(seq) * max(times, 0) > MAX_REPEAT
+                ):
+                    raise SecurityError(f"`*` would make more than {MAX_REPEAT} items")
+            return super().call_binop(context, operator, left, right)
+
+    return _configure(Bounded)
+
+
+def sandbox(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
+    """Every template (remediation, docs, a user's --template) renders in Jinja's sandbox."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return _configure(ImmutableSandboxedEnvironment, autoescape)
+
+
+def _configure(
+    kind: type[ImmutableSandboxedEnvironment], autoescape: bool = False
+) -> ImmutableSandboxedEnvironment:
+    from jinja2 import StrictUndefined
+
+    env = kind(
         undefined=StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -37,7 +93,8 @@ def sandbox(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
 
 @lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
-    return sandbox()
+    """Where remediation templates compile and render: the bounded sandbox."""
+    return _bounded_sandbox()
 
 
 def seconds(value: float | None) -> str:
@@ -45,31 +102,74 @@ def seconds(value: float | None) -> str:
     return "0 s" if value is None else f"{value:g} s"
 
 
-def template_problems(source: str) -> list[tuple[int, str]]:
-    """Problems of a rule's template as (line within the template, message); empty = fine."""
+_FIELDS_HINT = (
+    "templates may use: http_status, service_code, message, request_id, task_id, task_status,"
+    " retry_after, endpoint, method, gateway, gateway_code, headers, rule, delay"
+)
+_DIALECT_HINT = (
+    "a remediation template is a sentence: {{ field }}, {% if %}, comparisons, arithmetic"
+    " and the filters " + ", ".join(sorted(_ALLOWED_FILTERS))
+)
+
+
+def template_problems(source: str) -> list[tuple[int, str, str]]:
+    """Problems of a rule's template as (line within the template, message, hint)."""
     from jinja2 import TemplateSyntaxError, meta, nodes
 
     env = environment()
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
-        return [(exc.lineno or 1, f"template syntax error: {exc.message}")]
-    problems: list[tuple[int, str]] = []
+        return [(exc.lineno or 1, f"template syntax error: {exc.message}", "")]
+    problems: list[tuple[int, str, str]] = []
     unknown = meta.find_undeclared_variables(tree) - TEMPLATE_FIELDS
     problems.extend(
-        (1, f"template uses {name!r}, which is not an event field") for name in sorted(unknown)
+        (1, f"template uses {name!r}, which is not an event field", _FIELDS_HINT)
+        for name in sorted(unknown)
     )
+    problems.extend((line, message, _DIALECT_HINT) for line, message in _dialect_problems(tree))
     if not problems:
-        problems.extend(_trial_render(source))
+        problems.extend((line, message, "") for line, message in _trial_render(source))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else None
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             attr = node.arg.value if isinstance(node.arg.value, str) else None
         if attr is not None and attr.startswith("_"):
             problems.append(
-                (node.lineno, f"template reaches for {attr!r}: private attributes are refused")
+                (
+                    node.lineno,
+                    f"template reaches for {attr!r}: private attributes are refused",
+                    _FIELDS_HINT,
+                )
             )
     return problems
+
+
+def _dialect_problems(tree: nodes.Template) -> list[tuple[int, str]]:
+    """What the bounded dialect refuses: loops, calls, big constants (module docstring)."""
+    from jinja2 import nodes
+
+    problems: list[tuple[int, str]] = []
+    for node in tree.find_all(nodes.Node):
+        kind = type(node).__name__
+        if kind not in _ALLOWED_NODES:
+            problems.append(
+                (node.lineno, f"templates may not use {kind} (a remediation is a sentence:"
+                 " output, if, comparisons, arithmetic and simple filters)")
+            )  # fmt: skip
+        elif isinstance(node, nodes.Filter) and node.name not in _ALLOWED_FILTERS:
+            problems.append((node.lineno, f"templates may not use the filter {node.name!r}"))
+        elif isinstance(node, nodes.Const) and _too_big(node.value):
+            problems.append((node.lineno, f"constant {node.value!r:.40} is above {MAX_REPEAT}"))
+    return problems
+
+
+def _too_big(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return abs(value) > MAX_REPEAT
+    return isinstance(value, str) and re.search(r"\d{6,}", value) is not None
 
 
 # Values a trial render uses: every field set, then every optional field empty.
@@ -179,6 +279,8 @@ class Remediation:
             context = {**fields, **self._constants, **{n: _PLACEHOLDER[n] for n in placed}}
             try:
                 text = self._template.render(**context).strip()
+                if len(text) > MAX_RENDERED_CHARS:
+                    text = text[: MAX_RENDERED_CHARS - 1] + "…"
             except Exception:  # a record must never crash a run
                 rule = self._constants.get("rule") or {}
                 text = str(rule.get("summary") or rule.get("title") or "")

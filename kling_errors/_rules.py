@@ -7,6 +7,7 @@ and if there is any, RuleError is raised carrying all of them with file:line:col
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -335,17 +336,24 @@ def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> lis
         path = (*base, "remediation")
         line, _ = doc.where(path)
         first_line = (line or 0) + (1 if path in doc.block_scalars else 0)
-        for offset, message in template_problems(raw["remediation"]):
+        for offset, message, hint in template_problems(raw["remediation"]):
             problems.append(
                 Problem(
                     doc.path,
                     first_line + offset - 1 if line is not None else None,
                     None,
                     f"rule {raw['id']!r}: {message}",
-                    "templates may use: http_status, service_code, message, request_id,"
-                    " task_id, task_status, retry_after, endpoint, method, gateway,"
-                    " gateway_code, headers, rule, delay",
+                    hint,
                     "remediation",
+                )
+            )
+    for key, value in raw["retry"].items():
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                doc.problem(
+                    (*base, "retry", key),
+                    f"{value} is not a number of seconds or attempts",
+                    "use a finite number (.nan and .inf are YAML spellings, not durations)",
                 )
             )
     strategy = raw["retry"]["strategy"]

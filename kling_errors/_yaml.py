@@ -62,6 +62,13 @@ def format_path(path: YamlPath) -> str:
     return out
 
 
+# The tags of JSON's values: anything else (!!binary, !!set, !!timestamp, !!omap, a
+# Python tag) is refused before construction.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+
+
 class _Walker:
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
@@ -126,7 +133,18 @@ class _Walker:
             for index, item in enumerate(node.value):
                 if not self.walk(item, (*path, index), depth + 1):
                     return False
-        elif isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(
+                self.doc.problem(
+                    path,
+                    f"YAML tag {tag} is not allowed in rule files",
+                    "rule files hold plain strings, numbers, booleans, lists and mappings;"
+                    " quote the value (a bare date such as 2024-01-01 reads as a timestamp)",
+                )
+            )
+            return False
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
             self.doc.block_scalars.add(path)
         elif (
             isinstance(node, yaml.ScalarNode)
