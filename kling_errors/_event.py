@@ -47,7 +47,10 @@ _MESSAGE_KEYS = (
     "message", "kling_message", "error_message", "errorMessage", "msg", "err_msg",
     "errmsg", "error_msg", "reason", "title",
 )  # fmt: skip
-_TASK_MESSAGE_KEYS = ("task_status_msg", "failMsg", "fail_msg", "failure_reason", "raw_message")
+_TASK_MESSAGE_KEYS = (
+    "task_status_msg", "failMsg", "fail_msg", "failure_reason", "fail_reason", "failReason",
+    "raw_message",
+)  # fmt: skip
 _REQUEST_ID_KEYS = ("request_id", "requestId", "x-request-id", "x_request_id")
 _TASK_ID_KEYS = ("task_id", "taskId", "prediction_id")
 _TASK_STATUS_KEYS = ("task_status", "state")
@@ -180,6 +183,10 @@ _LOST_BODY = re.compile(r"\[object Object\]")
 _EMPTY_BODY = re.compile(
     r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b"
     r"|\bempty (?:response|reply)(?: body)?\b|\bno response (?:body|data)\b"
+    r"|\btask[ _]?id\b(?:[^.;]){0,20}\b(?:missing|not returned)\b|\bresponse\b(?:[^.;]){0,20}"
+    r"\b(?:has neither|lacks|is missing)\b|\bno task[ _]?id\b(?: was)? (?:returned|received|in (?:the )?response)"
+    r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id"
+    r"|(?:响应|返回)(?:数据)?解析失败|未返回任务"
     r"|\b(?:response )?deserializ(?:ation|e) failed\b"
     r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response|\binvalid response format\b"
     r"|\bневерный формат ответа|(?:响应|返回)(?:数据)?格式(?:错误|异常|不正确)"  # noqa: RUF001
@@ -694,10 +701,21 @@ def _failure_message(message: str | None) -> bool:
     return _ERROR_WORDS.search(message[:4096]) is not None
 
 
+def _answer_unread(event: Event) -> bool:
+    """The client says the answer was empty, unparseable or lacked what it needed."""
+    message = event.message or ""
+    return bool(
+        _EMPTY_BODY.search(message) or (event.text and _EMPTY_BODY.search(event.text[:4096]))
+    )
+
+
 def fine_in_words(event: Event) -> Verdict | None:
-    """For a text record no rule explained: a success or progress line says so in words
-    ("✅ Video generated successfully!", "Polling task status (attempt 2/60)...") and
-    has no status, code or error word, so it is no failure."""
+    """For a record no rule explained: a task still running (its message had error words,
+    but none a rule knows), or a success or progress line that says so in words ("✅ Video
+    generated successfully!", "Polling task status (attempt 2/60)...") and has no status,
+    code or error word: no failure."""
+    if event.task_status in FINE_STATUSES and event.http_status is None:
+        return Verdict("not_an_error", f"task {event.task_status}", event)
     if (
         event.shape != "text"
         or event.http_status is not None
@@ -747,11 +765,14 @@ def _finish(b: _Builder) -> Event | Verdict:
         return event
     if b.service_code not in (None, 0):
         return event
+    if _answer_unread(event):
+        # said by the client (often with its own 500): the answer itself could not be read
+        return Verdict("unreadable", "the response was empty or could not be read", event)
     if b.http_status is not None and b.http_status >= 400:
         return event
     if gateway_numeric is not None and gateway_numeric >= 400:
         return event
-    if b.task_status in FINE_STATUSES:
+    if b.task_status in FINE_STATUSES and not _failure_message(event.message):
         return Verdict("not_an_error", f"task {b.task_status}", event)
     if b.service_code == 0 and not _failure_message(event.message):
         return Verdict("not_an_error", "success response (code 0)", event)
@@ -774,8 +795,6 @@ def _finish(b: _Builder) -> Event | Verdict:
             " (log JSON.stringify(err.response?.data) instead)",
             event,
         )
-    if event.message and _EMPTY_BODY.search(event.message):
-        return Verdict("unreadable", "the response body was empty: nothing to go on", event)
     if event.message:
         return event
     return Verdict("unreadable", "no status, code or message found", event)

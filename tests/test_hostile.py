@@ -229,7 +229,9 @@ def test_template_escape_through_filters_fails_at_validation(
     path = write_rules()
     path.write_text(path.read_text() + "    remediation: \"{{ message | attr('__class__') }}\"\n")
     problems = [str(p) for p in read_rule_file(path)[1]]
-    assert any("team.rule" in p and "may not use the filter 'attr'" in p and ":13" in p for p in problems)
+    assert any(
+        "team.rule" in p and "may not use the filter 'attr'" in p and ":13" in p for p in problems
+    )
 
 
 def test_pathological_regex_is_linear(write_rules: Callable[..., Path]) -> None:
