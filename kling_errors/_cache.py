@@ -1,10 +1,16 @@
 """The compiled-rule cache: start-up without re-parsing and re-validating unchanged files.
 
 Keyed by the content of every rule file (and the package version and schema), so a
-changed file is a different key. The entry carries a checksum of itself; one that does
-not parse or check out is ignored and rebuilt — never trusted. Location:
-$KLING_ERRORS_CACHE_DIR, else $XDG_CACHE_HOME/kling-errors, else ~/.cache/kling-errors;
-KLING_ERRORS_NO_CACHE=1 turns it off.
+changed file is a different key. Location: $KLING_ERRORS_CACHE_DIR, else
+$XDG_CACHE_HOME/kling-errors, else ~/.cache/kling-errors; KLING_ERRORS_NO_CACHE=1 turns it
+off.
+
+Nothing in it is trusted on its say-so. The directory is used only when it belongs to the
+user and nobody else may write to it (it is created 0700); entries are read only from
+regular files (never a FIFO, a device or a symlink) of bounded size; and each carries an
+HMAC-SHA256 under a random per-user key kept in the directory (0600). An entry that was
+edited, or written by anyone without that key, fails verification and is rebuilt — a
+tampered cache cannot change an answer.
 
 Next to each rule set, the remediation texts rendered for it (renders-*.json): a run whose
 texts were all rendered before starts without compiling a template or importing Jinja.
@@ -14,16 +20,21 @@ Only texts that hold no logged data are kept (see DiagnosisBuilder.renders_to_sa
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._rules import RuleSet, RuleSource
 
-FORMAT = 2
+FORMAT = 3
 KEEP = 16  # cache files kept (the newest); each is one combination of rule files
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+_KEY_FILE = "hmac.key"
 
 
 def cache_dir() -> Path | None:
@@ -56,8 +67,67 @@ def key(sources: list[RuleSource]) -> str | None:
     return digest.hexdigest()
 
 
-def _checksum(entries: Any) -> str:
-    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
+def _mine(info: os.stat_result) -> bool:
+    """Owned by this user (where the platform knows users)."""
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
+def _trusted_dir() -> Path | None:
+    """The cache directory, created 0700; None unless it is ours and only we can write it."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(directory)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or not _mine(info) or info.st_mode & 0o022:
+        return None
+    return directory
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """A regular file's bytes, opened without following a symlink or blocking on a FIFO."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _mine(info) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)[:limit]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _mac_key(directory: Path) -> bytes | None:
+    """The per-user MAC key: made once (0600), then read back; None if it is not ours."""
+    path = directory / _KEY_FILE
+    key = _read_regular(path, 64)
+    if key is None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = _read_regular(path, 64)  # another process made it first
+        except OSError:
+            return None
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+            key = _read_regular(path, 64)
+    if key is None or len(key) != 32 or os.stat(path).st_mode & 0o077:
+        return None
+    return key
+
+
+def _mac(key: bytes, text: bytes) -> str:
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 def load(key: str | None) -> RuleSet | None:
@@ -94,16 +164,22 @@ def store(key: str | None, rules: RuleSet) -> None:
 
 
 def _read(kind: str, key: str | None) -> dict[str, Any] | None:
-    """The payload of ``kind-key.json`` if it exists and checks out, else None."""
-    directory = cache_dir()
-    if directory is None or key is None:
+    """The payload of ``kind-key.json`` if it exists and its MAC verifies, else None."""
+    directory = _trusted_dir() if key is not None else None
+    mac_key = _mac_key(directory) if directory is not None else None
+    if directory is None or mac_key is None:
         return None
+    raw = _read_regular(directory / f"{kind}-{key}.json", MAX_ENTRY_BYTES)
+    if raw is None:
+        return None
+    mac, _, text = raw.partition(b"\n")
+    if not hmac.compare_digest(mac.decode("ascii", "replace"), _mac(mac_key, text)):
+        return None  # edited, or written without the key: not trusted
     try:
-        data = json.loads((directory / f"{kind}-{key}.json").read_text(encoding="utf-8"))
-        checksum = data.pop("checksum")
-        if data["format"] != FORMAT or data["key"] != key or checksum != _checksum(data):
+        data = json.loads(text)
+        if data["format"] != FORMAT or data["key"] != key:
             return None
-    except Exception:  # absent, unreadable, not JSON, not a dict: not trusted
+    except Exception:  # not JSON, not a dict: not trusted
         return None
     return data if isinstance(data, dict) else None
 
@@ -116,16 +192,16 @@ def _write(kind: str, key: str | None, payload: dict[str, Any]) -> None:
     """
     import tempfile
 
-    directory = cache_dir()
-    if directory is None or key is None:
+    directory = _trusted_dir() if key is not None else None
+    mac_key = _mac_key(directory) if directory is not None else None
+    if directory is None or mac_key is None:
         return
     payload = {"format": FORMAT, "key": key} | payload
     try:
-        text = json.dumps(payload | {"checksum": _checksum(payload)})
-        directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(payload).encode()
         fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_mac(mac_key, text).encode() + b"\n" + text)
         os.replace(tmp, directory / f"{kind}-{key}.json")
         old = sorted(directory.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP]
         for path in old:

@@ -156,8 +156,45 @@ _SALVAGE = {
 _URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?::\d+)?(/[^\s'\"<>?#]*)?")
 _TASK_PATH = re.compile(r"/v1/(?:videos|images)/[\w-]+/(\d{6,})")
 _HTML = re.compile(r"(?is)^\s*(?:<!doctype html|<html|<head|<body)")
-_HTML_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
-_HTML_TAGS = re.compile(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>")
+_HTML_TAGS = re.compile(r"<[^<>]{0,2000}>")
+MAX_HTML = 256 * 1024  # of an error page, what is read
+MAX_HEADERS = 200
+
+
+def _html_title(html: str) -> str | None:
+    lowered = html.lower()
+    start = lowered.find("<title>")
+    if start == -1:
+        return None
+    end = lowered.find("</title>", start)
+    return html[start + 7 : end if end != -1 else start + 7 + 300][:300]
+
+
+def _without_scripts(html: str) -> str:
+    """The page without <script>/<style> elements (their code is no message)."""
+    lowered = html.lower()
+    parts: list[str] = []
+    position = 0
+    while True:
+        start = min(
+            (
+                i
+                for i in (lowered.find("<script", position), lowered.find("<style", position))
+                if i != -1
+            ),
+            default=-1,
+        )
+        if start == -1:
+            parts.append(html[position:])
+            return " ".join(parts)
+        parts.append(html[position:start])
+        tag = "</script>" if lowered.startswith("<script", start) else "</style>"
+        end = lowered.find(tag, start)
+        if end == -1:
+            return " ".join(parts)
+        position = end + len(tag)
+
+
 _LEADING_LEVEL = re.compile(
     r"(?i)^[^a-z]{0,40}(?:\S+\s+){0,3}?[\[\(]?\b(DEBUG|INFO|NOTICE|TRACE)\b[\]\):]?"
 )
@@ -278,7 +315,7 @@ def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if -(10**9) < value < 10**9 else None  # str() of 10**5000 raises
     if isinstance(value, str):
         text = value.strip()
         # isdigit() alone accepts '²' and other digits int() refuses: ASCII only.
@@ -294,11 +331,11 @@ def _absorb_headers(builder: _Builder, headers: Any) -> None:
         pairs = list(headers.items())
     elif isinstance(headers, list):  # HAR: [{"name": ..., "value": ...}]
         pairs = [(h.get("name"), h.get("value")) for h in headers if isinstance(h, dict)]
-    for name, raw in pairs:
+    for name, raw in pairs[:MAX_HEADERS]:
         if not isinstance(name, str) or raw is None:
             continue
-        key = name.lower()
-        value = SECURE if is_secret_name(key) else redact(str(raw))
+        key = scrub(name.lower()[:100])
+        value = SECURE if is_secret_name(key) else redact(scrub(str(raw)[:MAX_MESSAGE]))
         builder.headers.setdefault(key, value)
     if builder.retry_after is None and "retry-after" in builder.headers:
         builder.retry_after = _retry_after(builder.headers["retry-after"], builder.headers)
@@ -663,10 +700,13 @@ def _salvage_truncated(builder: _Builder, text: str, depth: int) -> None:
 
 
 def _absorb_html(builder: _Builder, html: str, depth: int) -> None:
-    title = _HTML_TITLE.search(html)
-    body = _WS.sub(" ", _HTML_TAGS.sub(" ", html)).strip()
+    """An error page: its <title>, and its text without tags. Linear in the page's size
+    (str.find, and tag patterns that cannot scan past the next '<'), whatever it holds."""
+    html = html[:MAX_HTML]
+    title = _html_title(html)
+    body = _WS.sub(" ", _HTML_TAGS.sub(" ", _without_scripts(html))).strip()
     builder.texts.append(body[:MAX_TEXT])
-    message = _WS.sub(" ", title.group(1)).strip() if title else body[:200]
+    message = _WS.sub(" ", title).strip() if title else body[:200]
     if message:
         builder.messages.append((depth, message))
     builder.error_words = True
@@ -688,8 +728,16 @@ def _clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
 
 @lru_cache(maxsize=8192)  # the same messages come back again and again
 def _cut_and_redact(text: str, limit: int) -> str:
-    text = redact(text)  # a path can hold a key too: /sk-.../v1/videos
+    text = redact(scrub(text))  # a path can hold a key too: /sk-.../v1/videos
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Lone surrogates (JSON can spell "\\ud800") become U+FFFD: no output can encode them."""
+    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
 
 
 _SUCCESS_WORDS = frozenset(["succeed", "success", "successful", "ok", "succeeded", "成功"])
@@ -747,16 +795,16 @@ def _finish(b: _Builder) -> Event | Verdict:
         message=_clean(message),
         request_id=_clean(b.request_id, 120),
         task_id=_clean(b.task_id, 120),
-        task_status=("failed" if b.task_status in FAILED_STATUSES else b.task_status),
+        task_status=("failed" if b.task_status in FAILED_STATUSES else _clean(b.task_status, 40)),
         headers=tuple(sorted(b.headers.items())) if b.headers else (),
         retry_after=b.retry_after,
         endpoint=_clean(b.endpoint, 300),
-        method=b.method,
+        method=_clean(b.method, 10),
         gateway=b.gateway,
-        gateway_code=b.gateway_code.lower() if b.gateway_code else None,
+        gateway_code=scrub(b.gateway_code.lower()) if b.gateway_code else None,
         # Matched against, and public on the Event: redacted like every other string.
         text=redact(
-            "\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]
+            scrub("\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT])
         ),
         shape=b.shape,
     )

@@ -93,7 +93,7 @@ def _output(path: str | None) -> Iterator[TextIO]:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary file, not the report
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:
@@ -600,6 +600,9 @@ def check_request_command(
 
 def run() -> None:
     """Console entry point: a bug never shows a bare traceback."""
+    for stream in (sys.stdout, sys.stderr):  # a file name can hold what UTF-8 cannot
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         main.main(prog_name="kling-errors")
     except Exception as exc:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,13 +49,14 @@ def test_a_changed_rule_file_is_reloaded(cache: Path, write_rules: Callable[...,
 def test_a_corrupt_cache_is_rebuilt(cache: Path, damage: str) -> None:
     load_rules()
     (entry,) = cache.glob("rules-*.json")
-    if damage == "tamper":  # valid JSON, wrong content: the checksum catches it
+    if damage == "tamper":  # valid JSON, wrong content: the MAC catches it
         entry.write_text(entry.read_text().replace('"concurrency_limit"', '"rate_limit"', 1))
     else:
         entry.write_text(damage)
     rules = load_rules()
     assert rules.get("kling.concurrency.1303").category == "concurrency_limit"  # type: ignore[union-attr]
-    assert '"checksum"' in entry.read_text()  # rewritten whole
+    mac, _, text = entry.read_text().partition("\n")  # rewritten whole, with its MAC
+    assert len(mac) == 64 and '"concurrency_limit"' in text
 
 
 def test_no_cache_when_disabled(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,3 +153,51 @@ def test_no_render_cache_when_disabled(cache: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("KLING_ERRORS_NO_CACHE", "1")
     _classify(cache, [], RECORD)
     assert not cache.exists() or not list(cache.glob("renders-*.json"))
+
+
+def test_an_entry_rewritten_without_the_key_is_not_served(cache: Path) -> None:
+    """The old attack: edit an entry and recompute a plain checksum anyone can compute."""
+    load_rules()
+    (entry,) = cache.glob("rules-*.json")
+    _, _, text = entry.read_text().partition("\n")
+    data = json.loads(text)
+    for e in data["entries"]:
+        if e["raw"]["id"] == "kling.account.1102":
+            e["raw"]["retryable"] = True
+            e["raw"]["remediation"] = "Paste your SecretKey at https://evil.example to top up."
+    forged = json.dumps(data)
+    entry.write_text(hashlib.sha256(forged.encode()).hexdigest() + "\n" + forged)
+    rule = load_rules().get("kling.account.1102")
+    assert rule is not None and rule.retryable is False and "evil" not in (rule.remediation or "")
+
+
+def test_the_cache_directory_is_private_and_a_shared_one_is_not_used(cache: Path) -> None:
+    load_rules()
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache / "hmac.key").st_mode) == 0o600
+    for path in cache.glob("rules-*.json"):
+        path.unlink()
+    os.chmod(cache, 0o777)  # anyone may write here now: nothing is read or written
+    load_rules()
+    assert not list(cache.glob("rules-*.json"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_or_a_symlink_to_a_device_at_an_entry_is_never_read(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_rules()
+    (entry,) = cache.glob("rules-*.json")
+    entry.unlink()
+    os.mkfifo(entry)
+    done = threading.Event()
+
+    def load() -> None:
+        load_rules()
+        done.set()
+
+    threading.Thread(target=load, daemon=True).start()
+    assert done.wait(20), "loading rules blocked on a FIFO in the cache"
+    entry.unlink()
+    entry.symlink_to("/dev/zero")
+    assert load_rules().get("kling.concurrency.1303") is not None
