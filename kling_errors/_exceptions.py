@@ -4,7 +4,8 @@ Two separate families, because they mean different things to the caller::
 
     KlingErrorsError          the tool itself cannot do its job (exit code attached)
     ├── RuleError             a rule file is invalid: every problem with file:line:column
-    └── InputError            an input file cannot be opened or read at all
+    ├── InputError            an input file cannot be opened, or is not what the command reads
+    └── OutputError           the report cannot go where asked (no directory, or an input)
 
     KlingAPIError             the Kling API (or a gateway in front of it) answered with an
                               error; raised by ``raise_for_error`` and carries the Diagnosis
@@ -100,9 +101,15 @@ class RuleError(KlingErrorsError):
 
 
 class InputError(KlingErrorsError):
-    """An input file could not be opened."""
+    """An input file could not be opened, or is not in the form the command reads."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class OutputError(KlingErrorsError):
+    """The output cannot be written where asked (no directory, or it is an input)."""
+
+    exit_code = EXIT_USAGE
 
 
 class KlingAPIError(Exception):

@@ -8,14 +8,13 @@ Exit codes: 0 ok · 1 internal error · 2 usage error · 3 invalid rule file or 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -37,6 +36,7 @@ from ._match import explain_candidates
 from ._models import Diagnosis, Rule, fix_dict, retry_text
 from ._output import FORMATS, ProgressLine, Summary, Writer, knowledge_lines
 from ._repeat import Repeats, repeats_enabled
+from ._report_file import check_output, report_file
 from ._rules import collect
 
 
@@ -77,29 +77,6 @@ def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
-
-
-@contextlib.contextmanager
-def _output(path: str | None) -> Iterator[TextIO]:
-    """stdout, or a file written atomically (a crash never leaves half a report)."""
-    if path is None or path == "-":
-        yield sys.stdout
-        return
-    import tempfile
-
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary file, not the report
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            yield handle
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _Group(click.Group):
@@ -169,6 +146,7 @@ def classify(
     """Classify logged Kling errors from FILES (or stdin), one result per record."""
     paths = list(files) or [STDIN]
     check_paths(paths)
+    check_output(output, paths)
     engine = rule_sets.engine()
     to_terminal = output is None and sys.stdout.isatty()
     fmt = fmt or rule_sets.config.format or ("text" if to_terminal else "jsonl")
@@ -180,7 +158,7 @@ def classify(
     # Progress only where a person watches: stderr is a terminal and stdout is not it.
     show = not quiet and sys.stderr.isatty() and not to_terminal
     progress = ProgressLine(sys.stderr, reading) if show else None
-    with _output(output) as out:
+    with report_file(output) as out:
         writer = Writer(out, fmt, color)
 
         def render(diagnosis: Diagnosis, reasons: list[dict[str, Any]] | None = None) -> str:
@@ -393,6 +371,7 @@ def new_rule(
 ) -> None:
     """Scaffold a rule from a logged record, the record as its first example."""
     check_paths([record_file])
+    check_output(output, [record_file])
     raw = next((r for i, r in enumerate(read_paths([record_file])) if i == index), None)
     if raw is None or raw.unreadable is not None:
         why = raw.unreadable if raw is not None else f"it has no record #{index}"
@@ -400,7 +379,7 @@ def new_rule(
     from ._scaffold import scaffold
 
     text = scaffold(raw.value, rule_sets.engine(), rule_id)
-    with _output(output) as out:
+    with report_file(output) as out:
         out.write(text)
 
 
@@ -542,7 +521,7 @@ def docs(
                 stale.append(str(target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _output(str(target)) as out:
+        with report_file(str(target)) as out:
             out.write(text)
         click.echo(f"wrote {target}", err=True)
     if stale:
