@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from ._engine import Engine, classify, raise_for_error
-from ._exceptions import InputError, KlingAPIError, KlingErrorsError, Problem, RuleError
+from ._exceptions import (
+    ConfigError,
+    InputError,
+    KlingAPIError,
+    KlingErrorsError,
+    OutputError,
+    Problem,
+    RuleError,
+)
 from ._models import (
     CATEGORIES,
     Diagnosis,
@@ -41,6 +49,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CATEGORIES",
+    "ConfigError",
     "Diagnosis",
     "Engine",
     "Event",
@@ -49,6 +58,7 @@ __all__ = [
     "KlingAPIError",
     "KlingErrorsError",
     "Location",
+    "OutputError",
     "Problem",
     "RetryAdvice",
     "RetryPolicy",

@@ -5,7 +5,10 @@ Load order (later overrides earlier, by rule id):
 1. the built-in rules (unless ``builtin: false`` in the config or ``--no-builtin``);
 2. ``rules:`` of the project config — ``kling-errors.yaml`` / ``.kling-errors.yaml``, or
    ``[tool.kling-errors]`` in ``pyproject.toml``, the first found from the working
-   directory upward; paths are relative to the config file;
+   directory upward, no further than the repository root (a directory with ``.git``) or
+   the home directory; a file another user owns, or that others may write, is skipped
+   (one in /tmp would otherwise apply to every user working under it); paths are
+   relative to the config file;
 3. ``KLING_ERRORS_RULES`` — paths separated by ``os.pathsep``;
 4. each ``--rules PATH``, in the order given.
 """
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ._engine import Engine
-from ._exceptions import RuleError
+from ._exceptions import ConfigError
 from ._rules import RuleSource, builtin_source, user_source
 from ._yaml import YamlDocument, load_yaml
 
@@ -35,15 +38,35 @@ class Config:
     fail_on_unmatched: bool = False
 
 
-def find_config(start: Path) -> Path | None:
+def find_config(start: Path, skipped: list[str] | None = None) -> Path | None:
+    """The project config that applies in ``start`` (see the module docstring); files
+    passed over because they are not safe to trust are added to ``skipped``."""
+    home = Path.home().resolve() if "HOME" in os.environ or os.name != "posix" else None
     for directory in (start, *start.parents):
-        for name in CONFIG_NAMES:
-            if (directory / name).is_file():
-                return directory / name
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
-            return pyproject
+        candidates = [directory / name for name in CONFIG_NAMES]
+        candidates.append(directory / "pyproject.toml")
+        for path in candidates:
+            if not path.is_file():
+                continue
+            if not _trusted(path):
+                if skipped is not None:
+                    skipped.append(str(path))
+                continue
+            if path.name != "pyproject.toml" or _pyproject_section(path) is not None:
+                return path
+        if (directory / ".git").exists() or directory == home:
+            return None
     return None
+
+
+def _trusted(path: Path) -> bool:
+    """Owned by this user (or root) and not writable by anyone else."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    owner_ok = not hasattr(os, "getuid") or info.st_uid in (os.getuid(), 0)
+    return owner_ok and not info.st_mode & 0o022
 
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:
@@ -65,14 +88,14 @@ def load_config(path: Path) -> Config:
     else:
         doc, problems = load_yaml(path.read_text(encoding="utf-8"), name)
         if problems:
-            raise RuleError(problems)
+            raise ConfigError(problems)
         data = doc.data or {}
     from ._schema import schema_problems  # jsonschema loads only when a config exists
 
     doc.data = data
     problems = schema_problems(doc, "config.schema.json")
     if problems:
-        raise RuleError(problems)
+        raise ConfigError(problems)
     return Config(
         path=path,
         rules=tuple(path.parent / p for p in data.get("rules", [])),
@@ -80,6 +103,13 @@ def load_config(path: Path) -> Config:
         format=data.get("format"),
         fail_on_unmatched=data.get("fail_on_unmatched", False),
     )
+
+
+def _note(text: str) -> None:
+    """Which config applies is said on stderr, so a config found up the tree is no surprise."""
+    import sys
+
+    print(f"kling-errors: {text}", file=sys.stderr)
 
 
 def env_rule_paths() -> tuple[str, ...]:
@@ -111,9 +141,13 @@ class RuleSets:
         if config_path is not None:
             config = load_config(Path(config_path))
         elif use_config:
-            found = find_config(Path.cwd())
+            skipped: list[str] = []
+            found = find_config(Path.cwd(), skipped)
+            for path in skipped:
+                _note(f"ignored config {path}: another user owns it or others may write it")
             if found is not None:
                 config = load_config(found)
+                _note(f"using config {found}")
         configured = (*(str(p) for p in config.rules), *env_rule_paths())
         return cls(configured, cli_paths, config.builtin and not no_builtin, config)
 

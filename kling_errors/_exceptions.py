@@ -4,6 +4,7 @@ Two separate families, because they mean different things to the caller::
 
     KlingErrorsError          the tool itself cannot do its job (exit code attached)
     ├── RuleError             a rule file is invalid: every problem with file:line:column
+    │   └── ConfigError       the project config is invalid (same form, its own hint)
     ├── InputError            an input file cannot be opened, or is not what the command reads
     └── OutputError           the report cannot go where asked (no directory, or an input)
 
@@ -86,6 +87,8 @@ class RuleError(KlingErrorsError):
     """A rule set failed to load; nothing from it was used."""
 
     exit_code = EXIT_BAD_RULES
+    subject = "rule files"
+    default_hint = "fix the rule file; `kling-errors rules validate PATH` lists every problem"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(
@@ -93,11 +96,14 @@ class RuleError(KlingErrorsError):
         )
         first = self.problems[0]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(
-            f"{first}{more}",
-            first.hint
-            or "fix the rule file; `kling-errors rules validate PATH` lists every problem",
-        )
+        super().__init__(f"{first}{more}", first.hint or self.default_hint)
+
+
+class ConfigError(RuleError):
+    """The project config (kling-errors.yaml, [tool.kling-errors]) is invalid; nothing ran."""
+
+    subject = "the project config"
+    default_hint = "fix the config (schema: schemas/config.schema.json), or run with --no-config"
 
 
 class InputError(KlingErrorsError):

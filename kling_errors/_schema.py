@@ -22,7 +22,7 @@ def _validator(schema: str) -> Draft202012Validator:
 def schema_problems(doc: YamlDocument, schema: str) -> list[Problem]:
     """Every violation of ``schema`` in the document, each at its YAML line."""
     return [
-        doc.problem(error_path(error), _describe(error), _hint(error))
+        doc.problem(error_path(error), _describe(error), _hint(error, schema))
         for error in _validator(schema).iter_errors(doc.data)
     ]
 
@@ -63,13 +63,13 @@ def _schema_kind(schema: Any, fallback: str) -> str:
     return str(schema.get("type", fallback)) if isinstance(schema, dict) else fallback
 
 
-def _hint(error: ValidationError) -> str:
+def _hint(error: ValidationError, schema: str) -> str:
     if isinstance(error.instance, dict) and len(error.instance) == 1 and error.validator == "oneOf":
         return "text containing ': ' reads as a mapping in YAML; put the text in quotes"
     if error.validator == "required":
-        return "add the missing field (see schemas/rules.schema.json)"
+        return f"add the missing field (see schemas/{schema})"
     if error.validator == "additionalProperties":
-        return "check the spelling; allowed keys are listed in schemas/rules.schema.json"
+        return f"check the spelling; allowed keys are listed in schemas/{schema}"
     return ""
 
 

@@ -93,7 +93,7 @@ class _Group(click.Group):
         except RuleError as exc:
             _report(exc.problems)
             click.echo(
-                f"error: {len(exc.problems)} problem(s) in rule files; no rules were loaded",
+                f"error: {len(exc.problems)} problem(s) in {exc.subject}; no rules were loaded",
                 err=True,
             )
             click.echo(f"hint: {exc.hint}", err=True)

@@ -142,3 +142,45 @@ def test_duplicate_id_within_one_set_is_an_error(write_rules: Callable[..., Path
     with pytest.raises(RuleError) as caught:
         load_rules([path])
     assert "duplicate rule id 'team.dup'" in str(caught.value)
+
+
+def test_config_search_stops_at_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "kling-errors.yaml").write_text("format: json\n")  # above the repository
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    monkeypatch.chdir(repo / "src")
+    assert find_config(Path.cwd()) is None
+    (repo / "kling-errors.yaml").write_text("format: text\n")
+    assert RuleSets.resolve(()).config.format == "text"
+    assert f"using config {repo / 'kling-errors.yaml'}" in capsys.readouterr().err
+
+
+def test_a_config_others_may_write_is_skipped_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "kling-errors.yaml"  # as if in /tmp, where anyone may put one
+    shared.write_text("builtin: false\n")
+    shared.chmod(0o666)
+    monkeypatch.chdir(tmp_path)
+    sets = RuleSets.resolve(())
+    assert sets.builtin and sets.config.path is None
+    assert f"ignored config {shared}" in capsys.readouterr().err
+
+
+def test_a_bad_config_is_reported_as_a_config_problem(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kling_errors import ConfigError
+    from kling_errors.cli import main
+
+    config = tmp_path / "kling-errors.yaml"
+    config.write_text("formt: json\n")
+    with pytest.raises(ConfigError):
+        RuleSets.resolve((), config_path=str(config))
+    result = CliRunner().invoke(main, ["rules", "list", "--config", str(config)])
+    assert result.exit_code == 3
+    assert "problem(s) in the project config" in result.stderr
+    assert "rules validate" not in result.stderr and "config.schema.json" in result.stderr
