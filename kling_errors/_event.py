@@ -750,12 +750,17 @@ def _failure_message(message: str | None) -> bool:
     return _ERROR_WORDS.search(message[:4096]) is not None
 
 
+_EMPTY_BODY_WORDS = (
+    "empty", "response", "reply", "result", "deserializ", "task", "parse", "format",
+    "recibi", "响应", "返回", "ответа",
+)  # fmt: skip
+
+
 def _answer_unread(event: Event) -> bool:
     """The client says the answer was empty, unparseable or lacked what it needed."""
-    message = event.message or ""
-    return bool(
-        _EMPTY_BODY.search(message) or (event.text and _EMPTY_BODY.search(event.text[:4096]))
-    )
+    message = (event.message or "")[:4096]
+    lowered = message.lower()
+    return any(map(lowered.__contains__, _EMPTY_BODY_WORDS)) and bool(_EMPTY_BODY.search(message))
 
 
 def fine_in_words(event: Event) -> Verdict | None:

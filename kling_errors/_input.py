@@ -405,10 +405,27 @@ def _array(
                 return
             yield from _tail(buffer, rest, name, start, item, position, sketch)
             return
+        after = _next_char(buffer, end)
+        if after not in (",", "]", ""):  # "[2024-05-01 12:00:00] INFO": a number, then text
+            if item == 0 and not buffer.too_big:
+                yield from _line_records(_chain(buffer.lines, rest), name, sketch)
+                return
+            yield from _tail(buffer, rest, name, start, item, position, sketch)
+            return
         yield RawRecord(Location(name, start, item), value)
         item += 1
         buffer.drop(end)
         position = 0
+
+
+def _next_char(buffer: _Buffer, position: int) -> str:
+    """The first non-blank character at or after ``position`` ("" at the end of input)."""
+    while True:
+        found = _WHITESPACE.match(buffer.text, position).end()  # type: ignore[union-attr]
+        if found < len(buffer.text):
+            return buffer.text[found]
+        if not buffer.more():
+            return ""
 
 
 def _tail(

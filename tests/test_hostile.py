@@ -249,3 +249,201 @@ def test_jinja_is_recent_enough() -> None:
 
     major, minor, patch = (int(x) for x in jinja2.__version__.split(".")[:3])
     assert (major, minor, patch) >= (3, 1, 6)
+
+
+# ---- issue 13: every record out, memory and time bounded, nothing outside trusted --------
+
+
+def test_a_lone_surrogate_neither_crashes_nor_loses_the_report(tmp_path: Path) -> None:
+    log = tmp_path / "s.log"
+    log.write_text('{"status": 500, "message": "a\\ud800 upstream"}\n{"code": 1303}\n')
+    for args in (["--format", "jsonl"], ["--summary"], ["-o", str(tmp_path / "out.jsonl")]):
+        result = CliRunner().invoke(main, ["classify", str(log), *args])
+        assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8").count("\n") == 2
+    d = ENGINE.classify(json.loads('{"status": 500, "message": "a\\ud800"}'))
+    assert d.message == "a\ufffd"
+
+
+def test_indentation_alone_never_joins_records() -> None:
+    data = b"  ERROR 429 code 1302\n  ERROR 429 code 1303\n\tERROR 429 code 1102\n"
+    assert len(classify_bytes(data)) == 3
+
+
+def test_a_pretty_printed_array_cut_short_keeps_every_complete_record() -> None:
+    items = [{"status": 429, "body": {"code": 1303, "request_id": f"r{i}"}} for i in range(5)]
+    text = json.dumps(items, indent=2)
+    cut = text[: text.rindex('"request_id": "r4"') + 10]  # the last element is cut off
+    found = classify_bytes(cut.encode())
+    assert len(found) == 5
+    assert [d.request_id for d in found[:4]] == ["r0", "r1", "r2", "r3"]
+    assert found[4].service_code == 1303  # salvaged from the truncated tail
+
+
+def test_a_one_line_har_gives_one_record_per_entry() -> None:
+    entry = {"request": {"url": "https://api.klingai.com/v1/videos/text2video"},
+             "response": {"status": 429, "content": {"text": '{"code": 1303}'}}}  # fmt: skip
+    line = json.dumps({"log": {"entries": [entry, entry, entry]}})
+    found = classify_bytes((line + "\n" + '{"code": 1102}\n').encode())
+    assert [d.category for d in found] == ["concurrency_limit"] * 3 + ["quota_billing"]
+
+
+def test_cr_only_line_ends_and_utf16_with_a_bom() -> None:
+    assert (
+        len(classify_bytes(b'{"code": 1303}\r{"code": 1102}\rhttpx.ReadTimeout: timed out\r')) == 3
+    )
+    utf16 = '{"code": 1303}\n{"code": 1102}\n'.encode("utf-16")
+    assert [d.service_code for d in classify_bytes(utf16)] == [1303, 1102]
+
+
+def test_numbers_too_big_to_print_never_crash() -> None:
+    assert ENGINE.classify({"code": 10**5000}).outcome in OUTCOMES
+    assert ENGINE.classify({"status": 10**5000, "message": "x"}).outcome in OUTCOMES
+
+
+def _bounded_run(
+    args: list[str], limit_mb: int, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the CLI with its address space capped: reading must stay within it."""
+    code = (
+        "import resource, sys;"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit_mb} << 20, {limit_mb} << 20));"
+        "from kling_errors.cli import run; sys.argv = ['kling-errors'] + sys.argv[1:]; run()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, timeout=600,
+        env={**os.environ, "KLING_ERRORS_NO_CACHE": "1"},
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS semantics")
+def test_a_log_whose_first_line_starts_with_a_bracket_is_streamed(tmp_path: Path) -> None:
+    line = (
+        b"[2024-05-01 12:00:00] ERROR kling create failed: 429 Too Many Requests "
+        + b"x" * 4000
+        + b"\n"
+    )
+    log = tmp_path / "bracket.log"
+    with log.open("wb") as out:
+        for _ in range(20_000 // 4):
+            out.write(line * 4)  # ~80 MB: read whole before, it took 2 GB
+    result = _bounded_run(["classify", str(log), "--summary", "--format", "json", "-q"], 700)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert json.loads(result.stdout)["total"] == 20_000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS semantics")
+def test_a_gzip_bomb_of_nuls_is_one_unreadable_record_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.log.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as out:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(600):  # 600 MB of NULs in one "line", ~600 KB compressed
+            out.write(chunk)
+        out.write(b'\n{"code": 1303}\n')
+    result = _bounded_run(["classify", str(bomb), "--format", "jsonl", "-q"], 700)
+    assert result.returncode == 0, result.stderr[-500:]
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [r["outcome"] for r in rows] == ["unreadable", "matched"]
+    assert "longer than" in rows[0]["reason"]
+
+
+def test_html_pages_are_read_in_linear_time() -> None:
+    import time
+
+    for page in (
+        "<html>" + "<title>" * 9000,
+        "<html>" + "<script>" * 9000,
+        "<html>" + "<" * 200_000,
+    ):
+        started = time.perf_counter()
+        assert ENGINE.classify(page).outcome in OUTCOMES
+        assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("remediation", "says"),
+    [
+        ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+         "may not use For"),
+        ("{{ 'a' * 10**9 }}", "above 10000"),
+        ("{{ ('a' * 10000) * 10000 }}", "more than 10000 items"),
+        ("{{ message | center(5000) | replace('a', 'aaaa') }}", "filter 'center'"),
+    ],
+)  # fmt: skip
+def test_rule_templates_cannot_exhaust_the_machine(
+    write_rules: Callable[..., Path], remediation: str, says: str
+) -> None:
+    import time
+
+    path = write_rules()
+    path.write_text(path.read_text() + f"    remediation: {json.dumps(remediation)}\n")
+    started = time.perf_counter()
+    problems = [str(p) for p in read_rule_file(path)[1]]
+    assert time.perf_counter() - started < 5
+    assert any(says in p and ":13" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("condition", "says"),
+    [
+        ("message: 'a{4294967296}'", "too large"),
+        ("message: '" + "(" * 3000 + "a" + ")" * 3000 + "'", "too large or too deeply nested"),
+    ],
+)
+def test_huge_regexes_are_rule_problems_with_file_and_line(
+    write_rules: Callable[..., Path], condition: str, says: str
+) -> None:
+    path = write_rules(match="{" + condition + "}")
+    problems = [str(p) for p in read_rule_file(path)[1]]
+    assert any(says in p and f"{path}:7:" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "says"),
+    [
+        ("    retry: {strategy: backoff, initial_delay: .nan, max_delay: 10, max_attempts: 2}",
+         "nan is not a number"),
+        ("    retry: {strategy: backoff, initial_delay: 1, max_delay: .inf, max_attempts: 2}",
+         "inf is not a number"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_in_a_retry_policy_are_refused(
+    write_rules: Callable[..., Path], yaml_text: str, says: str
+) -> None:
+    path = write_rules()
+    text = path.read_text().replace("    retryable: false", "    retryable: true")
+    path.write_text(text.replace("    retry: {strategy: none}", yaml_text))
+    assert any(says in str(p) for p in read_rule_file(path)[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "!!binary aGVsbG8=",
+        "!!set {a: null}",
+        "2024-01-01",
+        "!!timestamp 2024-01-01",
+        "{<<: {a: 1}}",
+    ],
+)
+def test_yaml_tags_beyond_plain_json_values_are_refused(
+    write_rules: Callable[..., Path], value: str
+) -> None:
+    path = write_rules()
+    path.write_text(path.read_text() + f"    examples: [{value}]\n")
+    problems = [str(p) for p in read_rule_file(path)[1]]
+    assert any("not allowed" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "1e308"},
+        {"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT", "Date": "Sun, 29 Nov 2026 10:00:00 GMT"},
+    ],
+)
+def test_a_huge_retry_after_is_capped_by_the_rule(headers: dict[str, str]) -> None:
+    d = ENGINE.classify({"status": 429, "headers": headers, "body": {"code": 1302}})
+    rule = ENGINE.rules.get("kling.rate.1302")
+    assert rule is not None and d.retry is not None
+    assert d.retry.delay_seconds == rule.retry.max_delay
