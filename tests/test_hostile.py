@@ -311,7 +311,7 @@ def _bounded_run(
         "from kling_errors.cli import run; sys.argv = ['kling-errors'] + sys.argv[1:]; run()"
     )
     return subprocess.run(
-        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, timeout=600,
+        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, timeout=600, check=False,
         env={**os.environ, "KLING_ERRORS_NO_CACHE": "1"},
     )  # fmt: skip
 
