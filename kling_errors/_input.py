@@ -197,7 +197,7 @@ def read_stream(
 ) -> Iterator[RawRecord]:
     try:
         first = stream.readline(MAX_RECORD_BYTES + 1)
-        if first[:2] in _UTF16_BOMS:
+        if first[:2] in _UTF16_BOMS and len(first) > 2:  # a bare BOM is a binary line
             stream = _Recoded(stream, first)
             first = stream.readline(MAX_RECORD_BYTES + 1)
         lines = _lines(_Prepended(first, stream))
