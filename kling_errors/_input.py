@@ -160,6 +160,22 @@ class _Recoded:
         return line.encode("utf-8", "replace")
 
 
+def _looks_utf16(first: bytes) -> bool:
+    """A UTF-16 byte-order mark followed by text that reads as UTF-16 (not binary noise
+    that happens to start with the same two bytes)."""
+    if first[:2] not in _UTF16_BOMS or len(first) < 4:
+        return False
+    body = first[2:]
+    if body.count(0) * 4 >= len(body):  # ASCII letters with NULs between them
+        return True
+    codec = "utf-16-le" if first[:2] == b"\xff\xfe" else "utf-16-be"
+    try:
+        text = body[: len(body) // 2 * 2].decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\r\n\t" for c in text)
+
+
 def _lines(stream: _Readable) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) of each physical line; None for one over MAX_RECORD_BYTES.
 
@@ -197,7 +213,7 @@ def read_stream(
 ) -> Iterator[RawRecord]:
     try:
         first = stream.readline(MAX_RECORD_BYTES + 1)
-        if first[:2] in _UTF16_BOMS and len(first) > 2:  # a bare BOM is a binary line
+        if _looks_utf16(first):
             stream = _Recoded(stream, first)
             first = stream.readline(MAX_RECORD_BYTES + 1)
         lines = _lines(_Prepended(first, stream))
