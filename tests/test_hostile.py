@@ -449,3 +449,17 @@ def test_a_huge_retry_after_is_capped_by_the_rule(headers: dict[str, str]) -> No
     rule = ENGINE.rules.get("kling.rate.1302")
     assert rule is not None and d.retry is not None
     assert d.retry.delay_seconds == rule.retry.max_delay
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_input_ends_with_one_unreadable_record() -> None:
+    result = _bounded_run(["classify", "/dev/zero", "--format", "jsonl", "-q"], 700)
+    assert result.returncode == 0, result.stderr[-500:]
+    (row,) = [json.loads(x) for x in result.stdout.splitlines()]
+    assert row["outcome"] == "unreadable" and "longer than" in row["reason"]
+
+
+def test_a_first_line_that_only_looks_like_json_is_read_as_lines() -> None:
+    data = b"{not json] ERROR 429 code 1303\n" + b"ERROR kling: 502 Bad Gateway\n" * 3
+    found = classify_bytes(data)
+    assert [(d.service_code, d.http_status) for d in found] == [(1303, None), *[(None, 502)] * 3]
