@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import json
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -176,12 +177,11 @@ def _looks_utf16(first: bytes) -> bool:
     return all(c.isprintable() or c in "\r\n\t" for c in text)
 
 
-def _lines(stream: _Readable) -> Iterator[tuple[int, bytes | None]]:
+def _lines(stream: _Readable, lineno: int = 0) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) of each physical line; None for one over MAX_RECORD_BYTES.
 
     A lone CR ends a line too (old Mac files): a JSON line never holds a raw CR.
     """
-    lineno = 0
     while True:
         line = stream.readline(MAX_RECORD_BYTES + 1)
         if not line:
@@ -208,50 +208,53 @@ def _lines(stream: _Readable) -> Iterator[tuple[int, bytes | None]]:
         yield lineno, line
 
 
+CHUNK = 65_536
+
+
 def read_stream(
     stream: _Readable, name: str, sketch: Sketcher | None = None
 ) -> Iterator[RawRecord]:
     try:
-        first = stream.readline(MAX_RECORD_BYTES + 1)
+        first = stream.readline(CHUNK)
         if _looks_utf16(first):
             stream = _Recoded(stream, first)
-            first = stream.readline(MAX_RECORD_BYTES + 1)
-        lines = _lines(_Prepended(first, stream))
-        head: list[tuple[int, bytes | None]] = []
-        for number, line in lines:
-            head.append((number, line))
-            if line is None or line.strip():
-                break
-        if not head:
+            first = stream.readline(CHUNK)
+        blank_lines = 0
+        while first and not first.removeprefix(_BOM).strip():  # blank lines before it all
+            blank_lines += first.count(b"\n")
+            first = stream.readline(CHUNK)
+        if not first:
             return
-        first_line = (head[-1][1] or b"").lstrip().removeprefix(_BOM).lstrip()
-        if first_line.startswith(b"[") or (first_line.startswith(b"{") and not _parses(first_line)):
-            yield from _document(head, lines, name, sketch)
+        start = first.removeprefix(_BOM).lstrip()
+        if start.startswith(b"{") and not first.endswith(b"\n"):
+            first += stream.readline(MAX_RECORD_BYTES)  # the whole first line, to try it
+        overlong = len(first) > MAX_RECORD_BYTES and not first.endswith(b"\n")
+        if start.startswith(b"[") or (
+            start.startswith(b"{") and not overlong and not _parses(first)
+        ):
+            yield from _document(first, stream, name, blank_lines + 1, sketch)
         else:
-            yield from _line_records(_chain(head, lines), name, sketch)
+            yield from _line_records(_lines(_Prepended(first, stream), blank_lines), name, sketch)
     except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
         yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
 
 
 class _Prepended:
-    """A stream with a line already read put back in front."""
+    """A stream with bytes already read put back in front of it."""
 
-    def __init__(self, first: bytes, stream: _Readable) -> None:
-        self._first: bytes | None = first
+    def __init__(self, prefix: bytes, stream: _Readable) -> None:
+        self._prefix = io.BytesIO(prefix)
+        self._left = len(prefix)
         self._stream = stream
 
     def readline(self, size: int = -1, /) -> bytes:
-        if self._first is not None:
-            line, self._first = self._first, None
-            return line
-        return self._stream.readline(size)
-
-
-def _chain(
-    head: list[tuple[int, bytes | None]], rest: Iterator[tuple[int, bytes | None]]
-) -> Iterator[tuple[int, bytes | None]]:
-    yield from head
-    yield from rest
+        if not self._left:
+            return self._stream.readline(size)
+        part = self._prefix.readline(size)
+        self._left -= len(part)
+        if self._left or part.endswith(b"\n") or 0 < size <= len(part):
+            return part
+        return part + self._stream.readline(size - len(part) if size > 0 else -1)
 
 
 def _parses(line: bytes) -> bool:
@@ -268,89 +271,111 @@ _HAR_ENTRIES = re.compile(r'"entries"\s*:\s*\[')
 
 
 class _Buffer:
-    """Text of a JSON document, read as parsing needs it: bounded by MAX_RECORD_BYTES of
-    unparsed text, and grown geometrically so re-parsing an incomplete value stays linear."""
+    """Text of a JSON document, read in chunks as parsing needs it: bounded by
+    MAX_RECORD_BYTES of unparsed text, and grown geometrically so re-parsing an incomplete
+    value stays linear. Until the first element is taken, the raw bytes are kept too, so
+    a file that only looked like JSON can be read again as lines."""
 
-    def __init__(
-        self, head: list[tuple[int, bytes | None]], rest: Iterator[tuple[int, bytes | None]]
-    ) -> None:
-        self.lines: list[tuple[int, bytes | None]] = list(head)  # kept only until parsed
-        self._rest = rest
-        self.text = "".join(_text(line) for _, line in head)
+    def __init__(self, first: bytes, stream: _Readable) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.raw: list[bytes] | None = [first]
+        self.text = self._decoder.decode(first.removeprefix(_BOM))
         self.ended = False
-        self.skipped = any(line is None for _, line in head)  # a line over the limit
+        self.line = 1  # the line the text held starts on, counted from the document's start
 
     @property
     def too_big(self) -> bool:
-        return self.skipped or len(self.text) > MAX_RECORD_BYTES
+        return len(self.text) > MAX_RECORD_BYTES
 
     def more(self) -> bool:
         """Read on (as much again as is held, at least 64 KiB); False when nothing more
-        can be read: the end of input, a line over the limit, or the limit itself."""
+        can be read: the end of input, or the size limit."""
         if self.ended or self.too_big:
             return False
-        wanted = max(65_536, len(self.text))
+        wanted = max(CHUNK, len(self.text))
         read: list[str] = []
         size = 0
-        for number, line in self._rest:
-            self.lines.append((number, line))
-            if line is None:
-                self.skipped = True
+        while size < wanted:
+            chunk = self._stream.readline(CHUNK)
+            if not chunk:
+                self.ended = True
+                read.append(self._decoder.decode(b"", final=True))
                 break
-            piece = _text(line)
-            read.append(piece)
-            size += len(piece)
-            if size >= wanted:
-                break
-        else:
-            self.ended = True
+            if self.raw is not None:
+                self.raw.append(chunk)
+            read.append(self._decoder.decode(chunk))
+            size += len(chunk)
         self.text += "".join(read)
-        return bool(read) and not self.too_big
+        return size > 0 and not self.too_big
 
     def drop(self, upto: int) -> None:
-        """Forget the parsed text before ``upto``, and the lines it came from."""
-        consumed = self.text[:upto].count("\n")
+        """Forget the parsed text before ``upto`` (and, from now on, the raw bytes)."""
+        self.line += self.text.count("\n", 0, upto)
         self.text = self.text[upto:]
-        self.lines = self.lines[consumed:]
+        self.raw = None
 
+    def as_lines(self, name: str, start: int, sketch: Sketcher | None) -> Iterator[RawRecord]:
+        """Everything read so far and the rest, as text lines (only before a drop)."""
+        prefix = b"".join(self.raw or [])
+        return _line_records(_lines(_Prepended(prefix, self._stream), start - 1), name, sketch)
 
-def _text(line: bytes | None) -> str:
-    return "" if line is None else line.removeprefix(_BOM).decode("utf-8", "replace")
+    def rest_as_lines(self, name: str, sketch: Sketcher | None) -> Iterator[RawRecord]:
+        """What follows the text held, as lines."""
+        return _line_records(_lines(self._stream), name, sketch)
+
+    def held_and_rest_as_lines(
+        self, name: str, start: int, sketch: Sketcher | None
+    ) -> Iterator[RawRecord]:
+        """The text held (after the values taken) and what follows it, as lines."""
+        prefix = self.text.encode("utf-8")
+        self.text = ""
+        lines = _lines(_Prepended(prefix, self._stream), start + self.line - 2)
+        return _line_records(lines, name, sketch)
 
 
 def _document(
-    head: list[tuple[int, bytes | None]],
-    rest: Iterator[tuple[int, bytes | None]],
-    name: str,
-    sketch: Sketcher | None,
+    first: bytes, stream: _Readable, name: str, start: int, sketch: Sketcher | None
 ) -> Iterator[RawRecord]:
-    """A JSON array (streamed element by element), one JSON object (a HAR file streams its
-    entries), or text lines that only look like JSON (read as lines)."""
-    start = head[-1][0]
-    buffer = _Buffer(head, rest)
-    text = buffer.text.lstrip()
-    buffer.drop(len(buffer.text) - len(text))
-    if text.startswith("{"):
+    """JSON arrays (streamed element by element) and objects (a HAR file streams its
+    entries), one after another as `jq .` writes them; text lines that only look like JSON,
+    or follow the JSON, are read as lines."""
+    buffer = _Buffer(first, stream)
+    while True:
+        char = _next_char(buffer, 0)
+        skipped = len(buffer.text) - len(buffer.text.lstrip(" \t\r\n"))
+        buffer.line += buffer.text.count("\n", 0, skipped)
+        buffer.text = buffer.text[skipped:]
+        here = start + buffer.line - 1
+        if char == "":
+            return
+        if char == "[":
+            if not (yield from _array(buffer, name, here, sketch)):
+                return
+            continue
+        if char != "{":
+            yield from buffer.held_and_rest_as_lines(name, start, sketch)
+            return
         value = _whole_value(buffer)
-        if isinstance(value, dict):
-            entries = (
-                value.get("log", {}).get("entries") if isinstance(value.get("log"), dict) else None
-            )
-            if isinstance(entries, list):
-                for item, entry in enumerate(entries):
-                    yield RawRecord(Location(name, start, item), entry)
-            else:
-                yield RawRecord(Location(name, start), value)
-            return
         if value is _NESTED:
-            yield RawRecord(Location(name, start), unreadable="JSON nested too deeply")
+            yield RawRecord(Location(name, here), unreadable="JSON nested too deeply")
             return
+        if isinstance(value, dict):
+            yield from _expand(value, Location(name, here))
+            continue
         found = _HAR_ENTRIES.search(buffer.text) if buffer.too_big else None
         if found is None:
-            yield from _line_records(_chain(buffer.lines, rest), name, sketch)
+            if buffer.too_big:
+                yield RawRecord(Location(name, here), unreadable=_OVERLONG)
+                yield from buffer.rest_as_lines(name, sketch)
+            elif buffer.raw is not None:
+                yield from buffer.as_lines(name, start, sketch)
+            else:
+                yield from buffer.held_and_rest_as_lines(name, start, sketch)
             return
         buffer.drop(found.end() - 1)  # a HAR file too big to hold: stream its entries
-    yield from _array(buffer, rest, name, start, sketch)
+        yield from _array(buffer, name, here, sketch)
+        return
 
 
 _NESTED = object()
@@ -380,58 +405,62 @@ def _incomplete(exc: json.JSONDecodeError, text: str) -> bool:
 
 
 def _array(
-    buffer: _Buffer,
-    rest: Iterator[tuple[int, bytes | None]],
-    name: str,
-    start: int,
-    sketch: Sketcher | None,
-) -> Iterator[RawRecord]:
+    buffer: _Buffer, name: str, start: int, sketch: Sketcher | None
+) -> Generator[RawRecord, None, bool]:
     """Elements of a JSON array, one at a time; a tail that is cut off or breaks the syntax
-    is one record (the normalizer salvages what is complete in it)."""
+    is one record (the normalizer salvages what is complete in it). True when the array
+    closed and more may follow it."""
     item = 0
     position = 1  # after "["
     while True:
+        char = _next_char(buffer, position)
         position = _WHITESPACE.match(buffer.text, position).end()  # type: ignore[union-attr]
-        if position >= len(buffer.text):
-            if buffer.more():
-                continue
+        if char == "":
             if buffer.too_big:
                 yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
-                yield from _line_records(rest, name, sketch)
-            return
-        if buffer.text[position] == "]":
-            return
-        if item and buffer.text[position] == ",":
-            position = _WHITESPACE.match(buffer.text, position + 1).end()  # type: ignore[union-attr]
-            if position >= len(buffer.text) and buffer.more():
-                continue
-        elif item:
-            yield from _tail(buffer, rest, name, start, item, position, sketch)
-            return
-        try:
-            value, end = _DECODER.raw_decode(buffer.text, position)
-        except RecursionError:
-            yield RawRecord(Location(name, start, item), unreadable="JSON nested too deeply")
-            return
-        except json.JSONDecodeError as exc:
-            if _incomplete(exc, buffer.text) and buffer.more():
-                continue
-            if item == 0 and not buffer.too_big:  # "[2024-05-01 12:00:00] INFO ...": text
-                yield from _line_records(_chain(buffer.lines, rest), name, sketch)
-                return
-            yield from _tail(buffer, rest, name, start, item, position, sketch)
-            return
+                yield from buffer.rest_as_lines(name, sketch)
+            return False
+        if char == "]":
+            buffer.drop(position + 1)
+            return True
+        if item:  # after an element: a comma, then the next element
+            if char != ",":
+                yield from _tail(buffer, name, start, item, position, sketch)
+                return False
+            buffer.drop(position + 1)
+            position = 0
+            if _next_char(buffer, 0) == "":
+                return False
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(buffer.text, _skip(buffer.text, position))
+            except RecursionError:
+                yield RawRecord(Location(name, start, item), unreadable="JSON nested too deeply")
+                return False
+            except json.JSONDecodeError as exc:
+                if _incomplete(exc, buffer.text) and buffer.more():
+                    continue
+                if item == 0 and buffer.raw is not None and not buffer.too_big:
+                    yield from buffer.as_lines(name, start, sketch)  # "[2024-05-01 ...] INFO"
+                    return False
+                yield from _tail(buffer, name, start, item, position, sketch)
+                return False
+            break
         after = _next_char(buffer, end)
         if after not in (",", "]", ""):  # "[2024-05-01 12:00:00] INFO": a number, then text
-            if item == 0 and not buffer.too_big:
-                yield from _line_records(_chain(buffer.lines, rest), name, sketch)
-                return
-            yield from _tail(buffer, rest, name, start, item, position, sketch)
-            return
+            if item == 0 and buffer.raw is not None and not buffer.too_big:
+                yield from buffer.as_lines(name, start, sketch)
+                return False
+            yield from _tail(buffer, name, start, item, position, sketch)
+            return False
         yield RawRecord(Location(name, start, item), value)
         item += 1
         buffer.drop(end)
         position = 0
+
+
+def _skip(text: str, position: int) -> int:
+    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
 
 
 def _next_char(buffer: _Buffer, position: int) -> str:
@@ -445,27 +474,18 @@ def _next_char(buffer: _Buffer, position: int) -> str:
 
 
 def _tail(
-    buffer: _Buffer,
-    rest: Iterator[tuple[int, bytes | None]],
-    name: str,
-    start: int,
-    item: int,
-    position: int,
-    sketch: Sketcher | None,
+    buffer: _Buffer, name: str, start: int, item: int, position: int, sketch: Sketcher | None
 ) -> Iterator[RawRecord]:
     """What follows the last complete element: one record (truncated JSON is salvaged by
     the normalizer); a tail over the size limit is unreadable, and the rest read as lines."""
-    if buffer.too_big:
-        yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
-        yield from _line_records(rest, name, sketch)
-        return
     while buffer.more():
         pass
-    tail = buffer.text[position:].strip().rstrip("]").strip()
     if buffer.too_big:
         yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
-        yield from _line_records(rest, name, sketch)
-    elif tail:
+        yield from buffer.rest_as_lines(name, sketch)
+        return
+    tail = buffer.text[position:].strip().rstrip("]").strip()
+    if tail:
         yield RawRecord(Location(name, start, item), tail)
 
 

@@ -362,3 +362,22 @@ def test_prechecks_never_hide_a_status_or_a_level(text: str) -> None:
             assert _event._A_STATUS.search(text)
             haystack = lowered if pattern.flags & re.IGNORECASE else text
             assert not words or any(word in haystack for word in words), pattern.pattern
+
+
+def test_a_json_array_on_one_line_larger_than_a_record_is_streamed() -> None:
+    data = json.dumps([{"code": 1303, "message": "x" * 100}] * 200_000).encode()  # 26 MB
+    found = records(data)
+    assert len(found) == 200_000 and str(found[-1].location) == "log:1[199999]"
+
+
+def test_values_one_after_another_as_jq_prints_them_and_text_after_them() -> None:
+    data = (
+        json.dumps({"code": 1303}, indent=2).encode() + b"\n"
+        + json.dumps([{"code": 1102}, {"code": 1201}], indent=2).encode() + b"\n"
+        + b"httpx.ReadTimeout: timed out\n"
+    )  # fmt: skip
+    found = records(data)
+    assert [r.value for r in found] == [
+        {"code": 1303}, {"code": 1102}, {"code": 1201}, "httpx.ReadTimeout: timed out",
+    ]  # fmt: skip
+    assert [str(r.location) for r in found] == ["log:1", "log:4[0]", "log:4[1]", "log:12"]
