@@ -35,7 +35,7 @@ CANCELED_STATUSES = frozenset(["canceled", "cancelled", "aborted"])
 FINE_STATUSES = frozenset(
     [
         "submitted", "processing", "succeed", "succeeded", "success", "successful",
-        "completed", "complete", "pending", "queued", "queuing", "in_queue", "waiting",
+        "completed", "complete", "pending", "queued", "queuing", "in_queue", "waiting", "ok",
         "starting", "running", "generating", "staged", "in_progress", "created",
     ]
 )  # fmt: skip
@@ -221,9 +221,11 @@ _EMPTY_BODY = re.compile(
     r"(?i)\b(?:response|reply|result)(?: body)? (?:is|was) empty\b"
     r"|\bempty (?:response|reply)(?: body)?\b|\bno response (?:body|data)\b"
     r"|\btask[ _]?id\b(?:[^.;]){0,20}\b(?:missing|not returned)\b|\bresponse\b(?:[^.;]){0,20}"
-    r"\b(?:has neither|lacks|is missing)\b"
+    r"\b(?:has neither|lacks|is missing|missing data)\b"
     r"|\bno task[ _]?id\b(?: was)? (?:returned|received|in (?:the )?response)"
-    r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id"
+    r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id|\binvalid response (?:from|format)\b"
+    r"|\bno task[ _.]?id (?:was )?found\b|\b(?:parse|parsing) error\b|\bnot valid json\b"
+    r"|\bunexpected token .{1,3} in json\b|не вернул[а-яё]* (?:идентификатор|id)|помилка парсингу"
     r"|(?:响应|返回)(?:数据)?解析失败|未返回任务"
     r"|\b(?:response )?deserializ(?:ation|e) failed\b"
     r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response|\binvalid response format\b"
@@ -234,7 +236,8 @@ _FINE_WORDS = re.compile(
     r"(?i)\bsuccess(?:ful(?:ly)?)?\b|\bsucceeded\b|\bcompleted\b|\bcreated\b|\bpolling\b"
     r"|\bwaiting\b|\bin[ _]progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅|🎉"
     r"|\bworking correctly\b|\bverified\b|\[OK\]|: OK\b|\binitiali[sz]ed\b|\binicializado\b"
-    r"|\bsedang diproses\b|成功|完成|通过|处理中|排队中|生成中|진행 중|완료"
+    r"|\bsedang diproses\b|\bready\b|\bnot yet available\b|генерир|в процессе|обрабатыва"
+    r"|成功|完成|通过|处理中|排队中|生成中|진행 중|완료"
 )
 # task_status='failed' / task_status: failed in a repr or a log line
 _TASK_STATUS_IN_TEXT = re.compile(r"\btask_status\b[\"']?\s*[=:]\s*[\"']?([a-z]+)")
@@ -751,8 +754,8 @@ def _failure_message(message: str | None) -> bool:
 
 
 _EMPTY_BODY_WORDS = (
-    "empty", "response", "reply", "result", "deserializ", "task", "parse", "format",
-    "recibi", "响应", "返回", "ответа",
+    "empty", "response", "reply", "result", "deserializ", "task", "parse", "pars", "format",
+    "json", "recibi", "响应", "返回", "ответа", "вернул", "парсинг",
 )  # fmt: skip
 
 
