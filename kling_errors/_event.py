@@ -223,9 +223,11 @@ _EMPTY_BODY = re.compile(
     r"|\btask[ _]?id\b(?:[^.;]){0,20}\b(?:missing|not returned)\b|\bresponse\b(?:[^.;]){0,20}"
     r"\b(?:has neither|lacks|is missing|missing data)\b"
     r"|\bno task[ _]?id\b(?: was)? (?:returned|received|in (?:the )?response)"
-    r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id|\binvalid response (?:from|format)\b"
+    r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id"
+    r"|\binvalid response (?:from|format)\b"
     r"|\bno task[ _.]?id (?:was )?found\b|\b(?:parse|parsing) error\b|\bnot valid json\b"
-    r"|\bunexpected token .{1,3} in json\b|не вернул[а-яё]* (?:идентификатор|id)|помилка парсингу"
+    r"|\bunexpected token .{1,3} in json\b"
+    r"|не вернул[а-яё]* (?:идентификатор|id)|помилка парсингу"  # noqa: RUF001
     r"|(?:响应|返回)(?:数据)?解析失败|未返回任务"
     r"|\b(?:response )?deserializ(?:ation|e) failed\b"
     r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response|\binvalid response format\b"
