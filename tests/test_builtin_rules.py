@@ -119,3 +119,16 @@ def test_official_codes_keep_their_documented_http_status() -> None:
             and not any(c.message for c in r.match if c.service_code)
         ]
         assert rule.expected_status == status, rule.id
+
+
+def test_every_builtin_rule_names_a_source_a_reader_can_open() -> None:
+    """A reference like [S1a] alone resolves nowhere a reader can follow: each rule has a URL."""
+    for rule in BUILTIN:
+        assert rule.source.url and rule.source.url.startswith("https://"), rule.id
+
+
+def test_every_wording_rule_says_it_inferred_and_carries_examples() -> None:
+    for rule in BUILTIN:
+        if rule.id.startswith("wording."):
+            assert "(inferred from the wording)" in rule.title, rule.id
+            assert rule.priority in (-1, -2) and rule.examples, rule.id
