@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._regex import Pattern
 
-# The category taxonomy (shared/kling-api.md §7). Rules may use nothing else.
+# The category taxonomy (README "Outputs"; meanings in CATEGORY_INFO). Rules may use nothing else.
 CATEGORIES: tuple[str, ...] = (
     "auth",
     "quota_billing",
