@@ -781,7 +781,7 @@ def fine_in_words(event: Event) -> Verdict | None:
         or event.service_code is not None
         or not event.message
         or not _FINE_WORDS.search(event.message)
-        or _ERROR_WORDS.search(event.text[:4096])
+        or _ERROR_WORDS.search(event.match_text[:4096])
     ):
         return None
     return Verdict("not_an_error", "a success or progress line without an error", event)
@@ -805,16 +805,20 @@ def _finish(b: _Builder) -> Event | Verdict:
         message=_clean(message),
         request_id=_clean(b.request_id, 120),
         task_id=_clean(b.task_id, 120),
-        task_status=("failed" if b.task_status in FAILED_STATUSES else _clean(b.task_status, 40)),
+        task_status=(
+            "failed"
+            if b.task_status in FAILED_STATUSES
+            else (scrub(b.task_status[:40]) if b.task_status else None)
+        ),
         headers=tuple(sorted(b.headers.items())) if b.headers else (),
         retry_after=b.retry_after,
         endpoint=_clean(b.endpoint, 300),
-        method=_clean(b.method, 10),
+        method=scrub(b.method) if b.method else None,  # at most 10 characters (read so)
         gateway=b.gateway,
         gateway_code=scrub(b.gateway_code.lower()) if b.gateway_code else None,
-        # Matched against, and public on the Event: redacted like every other string.
-        text=redact(
-            scrub("\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT])
+        # Only matched against, never shown; Event.text gives it redacted.
+        match_text=scrub(
+            "\n".join([*b.texts, *(m for _, m in b.messages), *b.task_messages])[:MAX_TEXT]
         ),
         shape=b.shape,
     )

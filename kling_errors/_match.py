@@ -61,7 +61,7 @@ class _Hits:
 
     def texts(self) -> frozenset[int]:
         if self._text_hits is None:
-            text = self._event.text or self._event.message or ""
+            text = self._event.match_text or self._event.message or ""
             self._text_hits = self._texts.hits(text[:MAX_MATCH_CHARS])
         return self._text_hits
 
@@ -183,7 +183,7 @@ class Matcher:
         """The winning rule. Events that look alike to the rules share the answer (cached)."""
         key = (
             event.service_code, event.http_status, event.message, event.task_status,
-            event.gateway, event.gateway_code, event.text, event.headers,
+            event.gateway, event.gateway_code, event.match_text, event.headers,
         )  # fmt: skip
         found = self._cache.get(key, _MISSING)
         if found is _MISSING:

@@ -94,7 +94,9 @@ class Location:
 class Event:
     """One failed (or not) API interaction, whatever shape it was logged in.
 
-    Every string here has already been redacted of secrets.
+    Every string shown here has been redacted of secrets. ``match_text`` — all the record's
+    text, which `text` rule conditions search — is not: it is never shown (not in repr, not
+    in any output), and ``text`` gives it redacted when asked.
     """
 
     http_status: int | None = None
@@ -109,8 +111,15 @@ class Event:
     method: str | None = None
     gateway: str | None = None
     gateway_code: str | None = None
-    text: str = ""
+    match_text: str = field(default="", repr=False)
     shape: str = ""
+
+    @property
+    def text(self) -> str:
+        """The record's whole text, redacted (see the class docstring)."""
+        from ._redact import redact
+
+        return redact(self.match_text)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
