@@ -46,6 +46,9 @@ _WORD = (
 # A name: an identifier containing a secret word, or one of the short names on its own.
 _NAME = rf"(?:[\w.-]{{0,40}}?{_WORD}[\w.-]{{0,40}}|sig|ak|sk)"
 _SECRET_NAME = re.compile(rf"(?i)^{_NAME}$")
+# Words that name no credential though they hold a secret word: "Unauthorized: Invalid API
+# key" is a message, and its words must stay readable.
+_MESSAGE_WORDS = r"(?:un)?auth(?:enticat|ori[sz])ed\b|authentication\b|keyword"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "api_key": "v", 'secret': 'v', \"token\": \"v\", "x-api-key": ["v", "w"]
@@ -60,7 +63,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization: Bearer v
     (
         re.compile(
-            rf"(?i)(?<![\w\\])({_NAME})([\"']?\s*[:=\uff1a]\s*[\"']?)((?:Bearer|Basic|Key|Token)\s+)?"
+            rf"(?i)(?<![\w\\])(?!{_MESSAGE_WORDS})({_NAME})([\"']?\s*[:=\uff1a]\s*[\"']?)"
+            r"((?:Bearer|Basic|Key|Token)\s+)?"
             r"(?!\[secure\])[^\s\"'&,;}\])\[]{1,4096}"
         ),
         r"\1\2\3" + SECURE,

@@ -108,6 +108,9 @@ def test_redaction_keeps_code_message_and_request_id() -> None:
         '{"code":1201,"message":"Invalid parameters, such as incorrect key or illegal value","request_id":"85814f13-15a6-4450-9759-34eb59963085"}',
         "task_id=866118282290851899 max_tokens=5 tokens used",
         "Something went wrong when we tried to get the contents of the file.",
+        "Unauthorized: Invalid API key",
+        "Authentication failed: check the key",
+        "KLING_ACCESS_KEY / KLING_SECRET_KEY are not configured",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
