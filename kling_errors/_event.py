@@ -225,7 +225,8 @@ _EMPTY_BODY = re.compile(
     r"|\bno task[ _]?id\b(?: was)? (?:returned|received|in (?:the )?response)"
     r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id"
     r"|\binvalid response (?:from|format)\b"
-    r"|\bno task[ _.]?id (?:was )?found\b|\b(?:parse|parsing) error\b|\bnot valid json\b"
+    r"|\bno (?:task|request)[ _.]?id (?:was )?(?:found|returned|received|in (?:the )?response)\b"
+    r"|\b(?:parse|parsing) error\b|\bnot valid json\b"
     r"|\bunexpected token .{1,3} in json\b"
     r"|не вернул[а-яё]* (?:идентификатор|id)|помилка парсингу"  # noqa: RUF001
     r"|(?:响应|返回)(?:数据)?解析失败|未返回任务"
@@ -239,7 +240,7 @@ _FINE_WORDS = re.compile(
     r"|\bwaiting\b|\bin[ _]progress\b|\bqueued\b|\bprogress:|\bgenerating\b|✅|🎉"
     r"|\bworking correctly\b|\bverified\b|\[OK\]|: OK\b|\binitiali[sz]ed\b|\binicializado\b"
     r"|\bsedang diproses\b|\bready\b|\bnot yet available\b|генерир|в процессе|обрабатыва"
-    r"|成功|完成|通过|处理中|排队中|生成中|진행 중|완료"
+    r"|成功|完成|通过|已提交|处理中|排队中|生成中|진행 중|완료"
 )
 # task_status='failed' / task_status: failed in a repr or a log line
 _TASK_STATUS_IN_TEXT = re.compile(r"\btask_status\b[\"']?\s*[=:]\s*[\"']?([a-z]+)")
