@@ -381,3 +381,9 @@ def test_values_one_after_another_as_jq_prints_them_and_text_after_them() -> Non
         {"code": 1303}, {"code": 1102}, {"code": 1201}, "httpx.ReadTimeout: timed out",
     ]  # fmt: skip
     assert [str(r.location) for r in found] == ["log:1", "log:4[0]", "log:4[1]", "log:12"]
+
+
+def test_a_json_value_a_log_line_leaves_open_stays_with_it() -> None:
+    data = b'2026-11-29 ERROR create failed: {\n  "code": 1303,\n  "message": "parallel task over resource pack limit"\n}\nnext line\n'
+    found = records(data)
+    assert len(found) == 2 and found[0].value.endswith("}")
