@@ -142,7 +142,7 @@ _CODE_IN_TEXT = re.compile(
     r"(\d{4})\b"
 )
 OFFICIAL_CODES = frozenset(
-    [0, 1000, 1001, 1002, 1003, 1004, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203,
+    [1000, 1001, 1002, 1003, 1004, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203,
      1300, 1301, 1302, 1303, 1304, 5000, 5001, 5002]
 )  # fmt: skip
 _SALVAGE = {
@@ -222,7 +222,6 @@ _EMPTY_BODY = re.compile(
     r"|\bempty (?:response|reply)(?: body)?\b|\bno response (?:body|data)\b"
     r"|\btask[ _]?id\b(?:[^.;]){0,20}\b(?:missing|not returned)\b|\bresponse\b(?:[^.;]){0,20}"
     r"\b(?:has neither|lacks|is missing|missing data)\b"
-    r"|\bno task[ _]?id\b(?: was)? (?:returned|received|in (?:the )?response)"
     r"|\breturned no task[ _]?id\b|\bno se recibi[oó] (?:el )?task_id"
     r"|\binvalid response (?:from|format)\b"
     r"|\bno (?:task|request)[ _.]?id (?:was )?(?:found|returned|received|in (?:the )?response)\b"
@@ -231,7 +230,7 @@ _EMPTY_BODY = re.compile(
     r"|не вернул[а-яё]* (?:идентификатор|id)|помилка парсингу"  # noqa: RUF001
     r"|(?:响应|返回)(?:数据)?解析失败|未返回任务"
     r"|\b(?:response )?deserializ(?:ation|e) failed\b"
-    r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response|\binvalid response format\b"
+    r"|\bfailed to (?:parse|decode|deserialize) (?:the )?response"
     r"|\bневерный формат ответа|(?:响应|返回)(?:数据)?格式(?:错误|异常|不正确)"  # noqa: RUF001
 )
 # Success or progress said in words, in a line with no status, code or error word.
@@ -617,7 +616,7 @@ def _absorb_text(builder: _Builder, text: str, depth: int, *, top: bool) -> None
         builder.http_status = status
     if builder.service_code in (None, 0) and _FOUR_DIGITS.search(stripped):
         for code in _CODE_IN_TEXT.finditer(stripped[:MAX_TEXT]):
-            if int(code.group(1)) in OFFICIAL_CODES - {0}:
+            if int(code.group(1)) in OFFICIAL_CODES:
                 builder.service_code = int(code.group(1))
                 break
     if builder.task_status is None and "task_status" in stripped:
@@ -757,7 +756,7 @@ def _failure_message(message: str | None) -> bool:
 
 
 _EMPTY_BODY_WORDS = (
-    "empty", "response", "reply", "result", "deserializ", "task", "parse", "pars", "format",
+    "empty", "response", "reply", "result", "deserializ", "task", "pars", "format",
     "json", "recibi", "响应", "返回", "ответа", "вернул", "парсинг",
 )  # fmt: skip
 

@@ -343,7 +343,7 @@ def _document(
     buffer = _Buffer(first, stream)
     while True:
         char = _next_char(buffer, 0)
-        skipped = len(buffer.text) - len(buffer.text.lstrip(" \t\r\n"))
+        skipped = _skip(buffer.text, 0)
         buffer.line += buffer.text.count("\n", 0, skipped)
         buffer.text = buffer.text[skipped:]
         here = start + buffer.line - 1
@@ -414,7 +414,7 @@ def _array(
     position = 1  # after "["
     while True:
         char = _next_char(buffer, position)
-        position = _WHITESPACE.match(buffer.text, position).end()  # type: ignore[union-attr]
+        position = _skip(buffer.text, position)
         if char == "":
             if buffer.too_big:
                 yield RawRecord(Location(name, start, item), unreadable=_OVERLONG)
@@ -440,18 +440,11 @@ def _array(
             except json.JSONDecodeError as exc:
                 if _incomplete(exc, buffer.text) and buffer.more():
                     continue
-                if item == 0 and buffer.raw is not None and not buffer.too_big:
-                    yield from buffer.as_lines(name, start, sketch)  # "[2024-05-01 ...] INFO"
-                    return False
-                yield from _tail(buffer, name, start, item, position, sketch)
+                yield from _broken(buffer, name, start, item, position, sketch)
                 return False
             break
-        after = _next_char(buffer, end)
-        if after not in (",", "]", ""):  # "[2024-05-01 12:00:00] INFO": a number, then text
-            if item == 0 and buffer.raw is not None and not buffer.too_big:
-                yield from buffer.as_lines(name, start, sketch)
-                return False
-            yield from _tail(buffer, name, start, item, position, sketch)
+        if _next_char(buffer, end) not in (",", "]", ""):  # "[2024-05-01 ...] INFO": a number
+            yield from _broken(buffer, name, start, item, position, sketch)
             return False
         yield RawRecord(Location(name, start, item), value)
         item += 1
@@ -459,14 +452,25 @@ def _array(
         position = 0
 
 
+def _broken(
+    buffer: _Buffer, name: str, start: int, item: int, position: int, sketch: Sketcher | None
+) -> Iterator[RawRecord]:
+    """Where the array's syntax breaks: if nothing was taken yet, the file only looked like
+    JSON ("[2024-05-01 12:00:00] INFO ...") and is read as lines; else the tail is a record."""
+    if item == 0 and buffer.raw is not None and not buffer.too_big:
+        return buffer.as_lines(name, start, sketch)
+    return _tail(buffer, name, start, item, position, sketch)
+
+
 def _skip(text: str, position: int) -> int:
+    """The position after the JSON whitespace at ``position``."""
     return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
 
 
 def _next_char(buffer: _Buffer, position: int) -> str:
     """The first non-blank character at or after ``position`` ("" at the end of input)."""
     while True:
-        found = _WHITESPACE.match(buffer.text, position).end()  # type: ignore[union-attr]
+        found = _skip(buffer.text, position)
         if found < len(buffer.text):
             return buffer.text[found]
         if not buffer.more():

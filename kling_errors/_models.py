@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._redact import redact
+
 if TYPE_CHECKING:
     from ._regex import Pattern
 
@@ -117,8 +119,6 @@ class Event:
     @property
     def text(self) -> str:
         """The record's whole text, redacted (see the class docstring)."""
-        from ._redact import redact
-
         return redact(self.match_text)
 
     def header(self, name: str) -> str | None:

@@ -99,8 +99,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         SECURE,
     ),
 )
-# Cheap pre-check (plain substring tests on the lowered text): a string with none of these
-# cannot hold a secret we would redact, and most log lines have none.
+# Cheap pre-check (one RE2 search, _TRIGGER below): a string with none of these cannot hold
+# a secret we would redact, and most log lines have none.
 _TRIGGERS = (
     "key", "secret", "token", "passw", "pwd", "auth", "credential", "cookie", "session",
     "signature", "private", "sig", "bearer", "basic", "eyj", "sk-", "pk-", "rk-", "akia",

@@ -59,16 +59,18 @@ def _log() -> str:
     return "\n".join(json.dumps(r) if isinstance(r, dict) else r for r in RECORDS) + "\n"
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["classify", "--format", "jsonl"],
-        ["classify", "--format", "json"],
-        ["classify", "--format", "text"],
-        ["classify", "--summary", "--format", "text"],
-        ["classify", "--summary", "--format", "json"],
-    ],
-)
+# Every output of classify: the formats, --why and the summary.
+CLASSIFY_OUTPUTS = [
+    ["classify", "--format", "jsonl"],
+    ["classify", "--format", "json"],
+    ["classify", "--format", "text"],
+    ["classify", "--why", "--format", "jsonl"],
+    ["classify", "--summary", "--format", "text"],
+    ["classify", "--summary", "--format", "json"],
+]
+
+
+@pytest.mark.parametrize("args", CLASSIFY_OUTPUTS)
 def test_no_secret_survives_any_output(args: list[str]) -> None:
     result = CliRunner().invoke(main, args, input=_log())
     assert result.exit_code == 0
@@ -166,17 +168,7 @@ def _shape_log() -> str:
     return "".join(record + "\n" for record, _ in SHAPES)
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["classify", "--format", "jsonl"],
-        ["classify", "--format", "json"],
-        ["classify", "--format", "text"],
-        ["classify", "--why", "--format", "jsonl"],
-        ["classify", "--summary", "--format", "text"],
-        ["classify", "--summary", "--format", "json"],
-    ],
-)
+@pytest.mark.parametrize("args", CLASSIFY_OUTPUTS)
 def test_every_shape_is_redacted_on_every_classify_output(args: list[str]) -> None:
     result = CliRunner().invoke(main, args, input=_shape_log())
     assert result.exit_code == 0
