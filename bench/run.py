@@ -145,7 +145,7 @@ def text_log(args: argparse.Namespace, classify: list[str]) -> None:
     path = DATA / "sample-x3000.log"
     if not path.exists():
         path.write_bytes((HERE.parent / "examples" / "sample.log").read_bytes() * 3000)
-    from kling_errors._input import read_paths
+    from kling_errors._read import read_paths
 
     records = sum(1 for _ in read_paths([str(path)]))
     seconds = statistics.median(timed([*classify, str(path)])[0] for _ in range(args.runs))
@@ -157,10 +157,11 @@ def text_log(args: argparse.Namespace, classify: list[str]) -> None:
 
 def repeat_share(log: Path) -> float:
     """Share of the log's records that the repeat cache answers (counted in-process)."""
-    from kling_errors import Engine
-    from kling_errors._input import read_paths
-    from kling_errors._output import Writer
     from kling_errors._repeat import Repeats
+
+    from kling_errors import Engine
+    from kling_errors._output import Writer
+    from kling_errors._read import read_paths
 
     writer = Writer(open(os.devnull, "w"), "jsonl")  # noqa: SIM115 - lives as long as the run
     repeats = Repeats(Engine(), writer.format, writer.escape)

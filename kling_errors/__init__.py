@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 from ._engine import Engine, classify, raise_for_error
 from ._exceptions import (
     ConfigError,
@@ -33,6 +31,7 @@ from ._models import (
     Rule,
 )
 from ._rules import RuleSet, load_rules
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._preflight import Violation, check_request

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._engine import Engine
-from ._input import RawRecord
 from ._models import Diagnosis
+from ._read import RawRecord
 
 
 def _label(diagnosis: Diagnosis) -> str:

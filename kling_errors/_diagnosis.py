@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._event import Verdict
 from ._match import Candidate
 from ._models import Diagnosis, Event, Location, RetryAdvice, Rule
+from ._normalize import Verdict
 from ._redact import redact
 from ._render import Remediation
 
@@ -30,7 +30,7 @@ class DiagnosisBuilder:
     """Turns matches into Diagnoses; holds one remediation template per rule.
 
     ``saved`` is what renders_to_save() gave an earlier run with the same rules (see
-    _cache.load_renders): templates whose texts were all rendered before need no Jinja.
+    Engine, kept in the store): templates whose texts were all rendered before need no Jinja.
     """
 
     def __init__(self, saved: Mapping[str, Any] | None = None) -> None:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from ._models import CATEGORIES, CATEGORY_INFO, Rule, retry_text
+from ._paths import templates_dir
 from ._redact import redact, redact_data
 from ._render import sandbox
 from ._rules import RuleSet
+from ._version import __version__
 
 FORMATS = {"markdown": "reference.md.j2", "html": "reference.html.j2", "skill": "skill.md.j2"}
 DEFAULT_FILES = {"markdown": "errors.md", "html": "errors.html", "skill": "SKILL.md"}
@@ -133,7 +133,7 @@ class DocTemplate:
 
 def builtin_template(fmt: str) -> DocTemplate:
     name = FORMATS[fmt]
-    text = (resources.files("kling_errors") / "templates" / "docs" / name).read_text("utf-8")
+    text = (templates_dir() / "docs" / name).read_text("utf-8")
     return DocTemplate(text, name)
 
 

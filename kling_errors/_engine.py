@@ -6,17 +6,19 @@ input record ──to_event──▶ Event ──Matcher──▶ Candidate ─�
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from . import _cache
+from . import _diagnosis, _render, _store
 from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
-from ._event import Verdict, fine_in_words, to_event
 from ._exceptions import KlingAPIError
-from ._input import RawRecord
 from ._match import Candidate, Matcher
 from ._models import Diagnosis, Location, Rule
+from ._normalize import Verdict, fine_in_words, to_event
+from ._read import RawRecord
 from ._rules import RuleSet, load_rules
 
 
@@ -37,15 +39,16 @@ class Engine:
     ) -> None:
         self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
         self._matcher = Matcher(self.rules.rules)
-        self._renders_key = _cache.renders_key(self.rules.cache_key)
-        self._builder = DiagnosisBuilder(_cache.load_renders(self._renders_key))
+        self._renders_key = _renders_key(self.rules.cache_key)
+        saved = _store.read(_RENDERS_KIND, self._renders_key)
+        self._builder = DiagnosisBuilder(saved.get("templates") if saved else None)
 
     def save_renders(self) -> None:
-        """Keep this run's remediation texts for the next run with the same rules (see
-        _cache); best effort. The CLI does this at the end of `classify`."""
+        """Keep this run's remediation texts for the next run with the same rules (in the
+        store, see _store); best effort. `classify` does this at the end of a run."""
         templates = self._builder.renders_to_save()
         if templates is not None:
-            _cache.store_renders(self._renders_key, templates)
+            _store.write(_RENDERS_KIND, self._renders_key, {"templates": templates})
 
     def classify(
         self, record: Any, *, index: int = 0, location: Location | None = None
@@ -66,10 +69,7 @@ class Engine:
         """Diagnose a record as read from a file (it may already be known unreadable)."""
         if raw.unreadable is not None:
             return unreadable(index, raw.location, raw.unreadable)
-        value = raw.value
-        if value is None and raw.sketch is not None:  # a known repeat was not parsed
-            value = json.loads(raw.sketch.line)
-        return self.classify(value, index=index, location=raw.location)
+        return self.classify(raw.value, index=index, location=raw.location)
 
     def prints_ids_as_they_are(self, rule_id: str) -> bool:
         """True when the rule's remediation shows request_id/task_id unchanged, if at all."""
@@ -105,6 +105,25 @@ class Engine:
             if r.expected_status == number
             or any(c.http_status is not None and number in c.http_status for c in r.match)
         ]
+
+
+# Next to each rule set, the remediation texts rendered for it: a run whose texts were all
+# rendered before starts without compiling a template or importing Jinja. Only texts that
+# hold no logged data are kept (see DiagnosisBuilder.renders_to_save).
+_RENDERS_KIND = "renders"
+
+
+def _renders_key(rules_key: str | None) -> str | None:
+    """The rule set's key, plus what shapes rendered text: Jinja and our render code."""
+    if rules_key is None:
+        return None
+    try:
+        spec = find_spec("jinja2")
+        files = [spec.origin if spec and spec.origin else "", _render.__file__, _diagnosis.__file__]
+        stamps = [f"{name}\0{os.stat(name).st_mtime_ns}\0{os.stat(name).st_size}" for name in files]
+    except (OSError, ValueError, ImportError):
+        return None
+    return _store.content_key([rules_key.encode(), *(stamp.encode() for stamp in stamps)])
 
 
 _default_engine: Engine | None = None

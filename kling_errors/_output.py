@@ -11,14 +11,13 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import click
 
-from ._input import ReadProgress
 from ._models import Diagnosis, Fix, RetryAdvice, fix_dict, retry_dict
+from ._read import ReadProgress
 
 # The escaping json.dumps(..., ensure_ascii=False) applies to a string (C-accelerated).
 _encode_string = json.encoder.encode_basestring
@@ -75,6 +74,10 @@ class RecordEncoder:
         self._retry_parts: dict[RetryAdvice, str] = {}
 
     def encode(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+        return f'{{"index": {diagnosis.index}' + self.tail(diagnosis, why)
+
+    def tail(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+        """The record after its index: ``{"index": N`` + tail is the whole record."""
         if diagnosis.rule is None:
             rule_part = _EMPTY_RULE_PART
         else:
@@ -91,7 +94,7 @@ class RecordEncoder:
         location = None if diagnosis.location is None else str(diagnosis.location)
         why_part = "" if why is None else f', "why": {json.dumps(why, ensure_ascii=False)}'
         return (
-            f'{{"index": {diagnosis.index}, "outcome": {_text(diagnosis.outcome)}, '
+            f', "outcome": {_text(diagnosis.outcome)}, '
             f'"service_code": {_number(diagnosis.service_code)}, '
             f'"http_status": {_number(diagnosis.http_status)}, '
             f'"message": {_text(diagnosis.message)}, '
@@ -152,12 +155,18 @@ def knowledge_lines(causes: tuple[str, ...], fixes: tuple[Fix, ...]) -> list[str
 
 
 def text_block(diagnosis: Diagnosis, color: bool) -> str:
+    return f"#{diagnosis.index}" + _text_tail(diagnosis, color)
+
+
+def _text_tail(diagnosis: Diagnosis, color: bool) -> str:
+    """The text block after its ``#index``."""
+
     def style(text: str, **kwargs: Any) -> str:
         return click.style(text, **kwargs) if color else text
 
     label, colour = _OUTCOME_STYLE[diagnosis.outcome]
     where = f"  {diagnosis.location}" if diagnosis.location else ""
-    head = f"#{diagnosis.index}{where}  {style(label, fg=colour, bold=True)}"
+    head = f"{where}  {style(label, fg=colour, bold=True)}"
     if diagnosis.category:
         head += f"  {style(diagnosis.category, bold=True)}  {diagnosis.rule}"
     lines = [head]
@@ -191,7 +200,12 @@ def text_block(diagnosis: Diagnosis, color: bool) -> str:
 
 
 class Writer:
-    """Writes diagnoses in one format as they come (streaming, nothing held)."""
+    """Writes diagnoses in one format as they come (streaming, nothing held).
+
+    A record is formatted in two parts, its index and the rest (``tail``), so that records
+    formatted in worker processes, which cannot know their index in the whole input, are
+    numbered when written (_parallel): one formatting path whatever the number of jobs.
+    """
 
     def __init__(self, out: TextIO, fmt: str, color: bool = False) -> None:
         self.out = out
@@ -199,20 +213,18 @@ class Writer:
         self.color = color
         self.count = 0
         self._encoder = RecordEncoder()
+        self._head = "#" if fmt == "text" else '{"index": '
 
-    def format(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
-        """One record as this format shows it (``why``: from `classify --why`)."""
+    def tail(self, diagnosis: Diagnosis, why: list[dict[str, Any]] | None = None) -> str:
+        """One record as this format shows it, without its index (``why``: `--why`)."""
         if self.fmt != "text":
-            return self._encoder.encode(diagnosis, why)
-        block = text_block(diagnosis, self.color)
+            return self._encoder.tail(diagnosis, why)
+        block = _text_tail(diagnosis, self.color)
         return block if why is None else block + "\n" + why_text(why)
 
-    def escape(self, text: str) -> str:
-        """``text`` as it must appear inside a formatted record."""
-        return text if self.fmt == "text" else json.dumps(text, ensure_ascii=False)[1:-1]
-
-    def write_formatted(self, record: str) -> None:
-        """Write one record as format() gave it, with the format's separators."""
+    def write(self, index: int, tail: str) -> None:
+        """Write one record (numbered ``index``) with the format's separators."""
+        record = f"{self._head}{index}{tail}"
         if self.fmt == "text":
             self.out.write(("\n" if self.count else "") + record + "\n")
         elif self.fmt == "jsonl":
@@ -263,10 +275,15 @@ class Summary:
         elif diagnosis.outcome == "unreadable":
             self.unreadable[diagnosis.reason or "?"] += 1
 
-    def add_all(self, diagnoses: Iterable[Diagnosis]) -> Summary:
-        for diagnosis in diagnoses:
-            self.add(diagnosis)
-        return self
+    def merge(self, other: Summary) -> None:
+        """Add another part of the same run's counts (from a worker process)."""
+        self.total += other.total
+        self.outcomes.update(other.outcomes)
+        self.categories.update(other.categories)
+        self.rules.update(other.rules)
+        self.retryable.update(other.retryable)
+        self.unmatched.update(other.unmatched)
+        self.unreadable.update(other.unreadable)
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         return {

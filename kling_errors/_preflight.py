@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ._paths import schemas_dir
 from ._regex import compile_rule_regex, regex_error
-from ._rules import schemas_dir
 
 ENDPOINTS = ("text2video", "image2video")
 _V1201 = (1201, "kling.request.1201")

@@ -2,7 +2,7 @@
 
 Logged text only ever reaches a template as data (a variable), never as template source.
 Jinja is imported only when a template must be compiled: a run whose remediation texts
-were all rendered before (kept by _cache.store_renders) starts without it.
+were all rendered before (kept in the store by Engine.save_renders) starts without it.
 
 A remediation is a sentence, so its templates are a bounded dialect: output, `if`,
 comparisons and arithmetic, a short list of filters — no loops, macros, `set`, calls or

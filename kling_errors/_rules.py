@@ -6,16 +6,13 @@ and if there is any, RuleError is raised carrying all of them with file:line:col
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import _cache
+from . import _store
 from ._exceptions import Problem, RuleError
 from ._models import (
     Conditions,
@@ -27,33 +24,12 @@ from ._models import (
     Source,
     StatusCondition,
 )
-from ._regex import Pattern, compile_rule_regex, regex_error
-from ._render import template_problems
-from ._yaml import YamlDocument, YamlPath, load_yaml
+from ._paths import builtin_rules_dir, schemas_dir
+from ._regex import Pattern, compile_rule_regex
+from ._rule_checks import semantic_problems
+from ._yaml import YamlDocument, load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
-
-
-def _data_dir(name: str) -> Path:
-    """Built-in data: inside the installed wheel, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent  # (importlib.resources costs 5 ms of start-up)
-    packaged = here / "_data" / name
-    return packaged if packaged.is_dir() else here.parent / name
-
-
-def builtin_rules_dir() -> Path:
-    return _data_dir("rules")
-
-
-def schemas_dir() -> Path:
-    return _data_dir("schemas")
-
-
-@lru_cache(maxsize=4)
-def load_schema(name: str) -> dict[str, Any]:
-    with open(schemas_dir() / name, encoding="utf-8") as handle:
-        schema: dict[str, Any] = json.load(handle)
-    return schema
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -76,7 +52,7 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     sources: tuple[str, ...] = ()
-    cache_key: str | None = None  # the content key of its rule files (see _cache)
+    cache_key: str | None = None  # the content key of its rule files (see _store)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -140,15 +116,65 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
     earlier rule's fields. Any problem anywhere raises RuleError and nothing is loaded.
     """
     sources = ([builtin_source()] if builtin else []) + [user_source(p) for p in paths]
-    key = _cache.key(sources)  # reads every rule file once
-    cached = _cache.load(key)
+    key = _sources_key(sources)  # reads every rule file once
+    cached = _from_store(key)
     if cached is not None:
         return cached
     report = collect(sources)
     if report.problems:
         raise RuleError(report.problems)
-    _cache.store(key, report.rules)
+    _to_store(key, report.rules)
     return replace(report.rules, cache_key=key)
+
+
+# A loaded rule set is kept in the store (see _store) keyed by the bytes of every rule file
+# and of the rule schema: start-up without re-parsing and re-validating unchanged files.
+_STORE_KIND = "rules"
+
+
+def _sources_key(sources: list[RuleSource]) -> str | None:
+    """The store key of exactly these rule files (None: a file is unreadable, or no store)."""
+    if not _store.enabled():
+        return None
+    try:
+        parts = [(schemas_dir() / "rules.schema.json").read_bytes()]
+        for source in sources:
+            parts.append(f"set\0{source.label}".encode())
+            for path, display in source.files:
+                parts += [f"file\0{display}".encode(), path.read_bytes()]
+    except OSError:
+        return None  # a missing file: let the normal load report it
+    return _store.content_key(parts)
+
+
+def _from_store(key: str | None) -> RuleSet | None:
+    """The stored rule set for exactly these files, or None (absent, stale or corrupt)."""
+    data = _store.read(_STORE_KIND, key)
+    if data is None:
+        return None
+    try:
+        rules = tuple(
+            build_rule(e["raw"], Location(e["path"], e["line"]), e["rule_set"], e["extends"])
+            for e in data["entries"]
+        )
+        return RuleSet(rules, tuple(data["sources"]), key)
+    except Exception:  # a verified entry from an older layout: load the files instead
+        return None
+
+
+def _to_store(key: str | None, rules: RuleSet) -> None:
+    """Best effort: an unwritable store only costs start-up time."""
+    entries = [
+        {
+            "raw": dict(rule.raw),
+            "path": rule.origin.path,
+            "line": rule.origin.line,
+            "rule_set": rule.rule_set,
+            "extends": rule.extends,
+        }
+        for rule in rules
+    ]
+    _store.write(_STORE_KIND, key, {"sources": list(rules.sources), "entries": entries})
 
 
 def collect(sources: Iterable[RuleSource]) -> LoadReport:
@@ -303,88 +329,6 @@ def read_rule_file(
     """Rules of one file on its own (no extends/disable across files); problems if any."""
     report = collect([RuleSource(str(path), ((Path(path), display or str(path)),))])
     return list(report.rules), report.problems
-
-
-def semantic_problems(doc: YamlDocument, index: int, raw: dict[str, Any]) -> list[Problem]:
-    """What the schema cannot say: regexes compile, templates are safe, retry is coherent."""
-    problems: list[Problem] = []
-    base: YamlPath = ("rules", index)
-    for alt_path, conditions in _condition_sets(raw, base):
-        for key in ("message", "text"):
-            wordings: Any = conditions.get(key)
-            listed = isinstance(wordings, list)
-            for position, wording in enumerate(wordings if listed else [wordings]):
-                error = _regex_error(wording) if isinstance(wording, str) else None
-                if error:
-                    problems.append(
-                        doc.problem(
-                            (*alt_path, key, position) if listed else (*alt_path, key),
-                            f"invalid regular expression: {error}",
-                            "RE2 syntax (Python-like, no lookarounds or backreferences),"
-                            " case-insensitive",
-                        )
-                    )
-        for header, value in conditions.get("headers", {}).items():
-            error = _regex_error(value) if isinstance(value, str) else None
-            if error:
-                problems.append(
-                    doc.problem(
-                        (*alt_path, "headers", header), f"invalid regular expression: {error}"
-                    )
-                )
-    if "remediation" in raw:
-        path = (*base, "remediation")
-        line, _ = doc.where(path)
-        first_line = (line or 0) + (1 if path in doc.block_scalars else 0)
-        for offset, message, hint in template_problems(raw["remediation"]):
-            problems.append(
-                Problem(
-                    doc.path,
-                    first_line + offset - 1 if line is not None else None,
-                    None,
-                    f"rule {raw['id']!r}: {message}",
-                    hint,
-                    "remediation",
-                )
-            )
-    for key, value in raw["retry"].items():
-        if isinstance(value, float) and not math.isfinite(value):
-            problems.append(
-                doc.problem(
-                    (*base, "retry", key),
-                    f"{value} is not a number of seconds or attempts",
-                    "use a finite number (.nan and .inf are YAML spellings, not durations)",
-                )
-            )
-    strategy = raw["retry"]["strategy"]
-    if raw["retryable"] is False and strategy != "none":
-        problems.append(
-            doc.problem(
-                (*base, "retry", "strategy"),
-                f"retryable is false but the retry strategy is {strategy!r}",
-                "use `strategy: none`, or set `retryable: true` (or null when unsure)",
-            )
-        )
-    if raw["retryable"] is True and strategy == "none":
-        problems.append(
-            doc.problem(
-                (*base, "retry", "strategy"),
-                "retryable is true but the retry strategy is 'none'",
-                "name how to retry (backoff, resign_token, wait_for_capacity)",
-            )
-        )
-    return problems
-
-
-def _condition_sets(raw: dict[str, Any], base: YamlPath) -> list[tuple[YamlPath, dict[str, Any]]]:
-    match = raw["match"]
-    if isinstance(match, dict):
-        return [((*base, "match"), match)]
-    return [((*base, "match", i), alt) for i, alt in enumerate(match)]
-
-
-def _regex_error(pattern: str) -> str | None:
-    return regex_error(pattern)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from ._engine import Engine
-from ._event import Verdict, to_event
 from ._exceptions import InputError
+from ._normalize import Verdict, to_event
 from ._redact import redact_data
 
 _VARIABLE = re.compile(

@@ -3,6 +3,7 @@ author can act on and positions mapped back to YAML lines (jsonschema's error pa
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -10,8 +11,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ._exceptions import Problem
-from ._rules import load_schema
+from ._paths import schemas_dir
 from ._yaml import YamlDocument, YamlPath
+
+
+@lru_cache(maxsize=4)
+def load_schema(name: str) -> dict[str, Any]:
+    with open(schemas_dir() / name, encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
 
 
 @lru_cache(maxsize=4)

@@ -110,8 +110,8 @@ def test_retry_policy_honours_retry_after_and_none() -> None:
 
 def test_engine_is_reusable_and_keeps_input_order() -> None:
     engine = Engine()
-    from kling_errors._input import RawRecord
     from kling_errors._models import Location
+    from kling_errors._read import RawRecord
 
     raws = [
         RawRecord(Location("x", i), {"code": code}) for i, code in enumerate([1303, 1102, 1004])

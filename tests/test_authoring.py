@@ -107,10 +107,14 @@ def test_lint_flags_rules_without_examples_and_shadowed_and_overlapping(
     )
     code, out, _ = run("rules", "lint", str(path))
     assert code == 0
-    assert "team.no_examples: has no examples" in out
-    assert "team.shadowed: can never win" in out and "kling.concurrency.1303" in out
-    assert "team.twin: overlaps http.500 with the same specificity" in out
-    assert "team.slow: regex '(a+)+c' nests unbounded repeats" in out
+    assert f"{path}:2: warning[no-examples]: team.no_examples: has no examples" in out
+    assert "warning[never-wins]: team.shadowed: can never win" in out
+    assert "another rule wins (kling.concurrency.1303)" in out
+    assert (
+        "warning[ambiguous-overlap]: team.twin: overlaps http.500 with the same specificity" in out
+    )
+    assert "warning[nested-quantifier]: team.slow: regex '(a+)+c' nests unbounded repeats" in out
+    assert "example-not-matched" not in out
     assert "kling." not in out.split("team.shadowed")[0]  # built-ins are not linted
     code, _, _ = run("rules", "lint", "--strict", str(path))
     assert code == 6

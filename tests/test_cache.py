@@ -161,7 +161,7 @@ def test_an_entry_rewritten_without_the_key_is_not_served(cache: Path) -> None:
     (entry,) = cache.glob("rules-*.json")
     _, _, text = entry.read_text().partition("\n")
     data = json.loads(text)
-    for e in data["entries"]:
+    for e in data["payload"]["entries"]:
         if e["raw"]["id"] == "kling.account.1102":
             e["raw"]["retryable"] = True
             e["raw"]["remediation"] = "Paste your SecretKey at https://evil.example to top up."

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from kling_errors._rules import load_schema
+from kling_errors._schema import load_schema
 from kling_errors.cli import main
 
 from .conftest import SAMPLE_LOG
@@ -193,7 +193,7 @@ def test_progress_line_shows_records_rate_and_eta(monkeypatch: pytest.MonkeyPatc
     import io
 
     from kling_errors import _output
-    from kling_errors._input import ReadProgress
+    from kling_errors._read import ReadProgress
 
     clock = iter([100.0, 102.0])
     monkeypatch.setattr(_output.time, "monotonic", lambda: next(clock))

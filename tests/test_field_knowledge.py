@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kling_errors import Engine
-from kling_errors._input import read_stream
+from kling_errors._read import read_stream
 
 WRONG_BEFORE: list[tuple[Any, str, bool | None]] = [
     # billing under a throttling or server status is billing

@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from kling_errors import Engine
-from kling_errors._input import read_stream
 from kling_errors._output import record_json
-from kling_errors._rules import load_schema, read_rule_file
+from kling_errors._read import read_stream
+from kling_errors._rules import read_rule_file
+from kling_errors._schema import load_schema
 from kling_errors.cli import main
 
 ENGINE = Engine()
@@ -184,7 +185,7 @@ def test_interrupted_report_leaves_no_file(tmp_path: Path, monkeypatch: pytest.M
     from kling_errors import _output
 
     calls = {"n": 0}
-    original = _output.Writer.write_formatted
+    original = _output.Writer.write
 
     def interrupt(self: _output.Writer, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
@@ -192,7 +193,7 @@ def test_interrupted_report_leaves_no_file(tmp_path: Path, monkeypatch: pytest.M
             raise KeyboardInterrupt
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(_output.Writer, "write_formatted", interrupt)
+    monkeypatch.setattr(_output.Writer, "write", interrupt)
     target = tmp_path / "report.jsonl"
     result = CliRunner().invoke(main, ["classify", "-o", str(target)], input='{"code": 1303}\n' * 5)
     assert result.exit_code != 0

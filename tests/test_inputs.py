@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kling_errors import Engine, _event
-from kling_errors._input import read_paths, read_stream
+from kling_errors import Engine
+from kling_errors._normalize import _text as _event
+from kling_errors._read import read_paths, read_stream
 
 
 def records(data: bytes, name: str = "log") -> list:
@@ -355,7 +356,7 @@ LOG_TEXT = st.lists(
 @given(LOG_TEXT)
 def test_prechecks_never_hide_a_status_or_a_level(text: str) -> None:
     if _event._LEADING_LEVEL.match(text):
-        assert _event._may_name_a_level(text)
+        assert _event.may_name_a_level(text)
     lowered = text.lower()
     for words, pattern in _event._STATUS_IN_TEXT:
         if pattern.search(text):

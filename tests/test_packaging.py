@@ -41,7 +41,7 @@ def test_unpacked_wheel_classifies_from_another_directory(wheel: Path, tmp_path:
     elsewhere.mkdir()
     script = (
         "import json, kling_errors\n"
-        "from kling_errors._rules import builtin_rules_dir\n"
+        "from kling_errors._paths import builtin_rules_dir\n"
         "d = kling_errors.classify({'status': 429, 'body': {'code': 1102}})\n"
         "print(json.dumps([kling_errors.__file__, str(builtin_rules_dir()), d.rule]))\n"
     )

@@ -1,0 +1,154 @@
+"""`classify --jobs N`: a large log split by byte ranges across worker processes.
+
+Each worker reads its own part of the file (_read._split finds cuts where a part reads as
+it would inside the whole file), classifies it and formats every record without its index
+(_pipeline.tails, the same code as one process runs); the parent numbers and writes the
+records in input order and adds up the summaries. So the output is byte for byte that of
+``--jobs 1``.
+
+Workers are forked: they inherit the loaded rules instead of loading them again. Where
+fork is not available (Windows), or the input is stdin, compressed, a JSON document or
+small, the file is read on one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from ._engine import Engine
+from ._output import Summary, Writer
+from ._pipeline import RunOptions, tails
+from ._read import STDIN, ReadProgress, read_stream, reads_as_lines
+from ._read._lines import line_records
+from ._read._raw import Bounded, physical_lines
+from ._read._split import Part, split
+
+PART_BYTES = 2 << 20  # input per task: small enough to keep the parent's memory flat
+MIN_BYTES_PER_JOB = 4 << 20  # below this per process, forking costs more than it gains
+
+
+def default_jobs(paths: list[str]) -> int:
+    """The number of cores, for inputs large enough to pay; 1 for stdin and small files."""
+    if STDIN in paths:
+        return 1
+    try:
+        size = sum(os.stat(p).st_size for p in paths)
+    except OSError:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, size // MIN_BYTES_PER_JOB))
+
+
+@dataclass
+class _PartResult:
+    count: int
+    tails: list[str]
+    summary: Summary = field(default_factory=Summary)
+    stopped: bool = False  # the reader gave up before the part's end (an endless line)
+
+
+@dataclass(frozen=True)
+class _Work:
+    engine: Engine
+    writer: Writer
+    options: RunOptions
+
+
+_WORK: _Work | None = None  # set in the parent before forking; inherited by the workers
+
+
+def _start_worker() -> None:
+    """The parent handles Ctrl-C and cleans up; a worker just ends with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _classify_part(part: Part) -> _PartResult:
+    assert _WORK is not None, "workers are forked after _WORK is set"
+    work = _WORK
+    result = _PartResult(0, [])
+    with open(part.path, "rb") as handle:
+        handle.seek(part.start)
+        stream = Bounded(handle, part.end - part.start)
+        if part.start == 0:
+            records = read_stream(stream, part.path)
+        else:
+            records = line_records(physical_lines(stream, part.lines_before), part.path)
+        for diagnosis, tail in tails(work.engine, work.writer, records, work.options, 0):
+            result.count += 1
+            result.summary.add(diagnosis)
+            if not work.options.summary:
+                result.tails.append(tail)
+        result.stopped = stream.left > 0
+    return result
+
+
+@dataclass(frozen=True)
+class Splitter:
+    """One file's parts and how many processes classify them."""
+
+    parts: list[Part]
+    jobs: int
+
+    @classmethod
+    def for_path(cls, path: str, jobs: int) -> Splitter | None:
+        """None when the file is better read on one process (see the module docstring)."""
+        if jobs <= 1 or path == STDIN or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        if not reads_as_lines(path):
+            return None
+        parts = split(path, PART_BYTES)
+        return cls(parts, jobs) if parts is not None and len(parts) > 1 else None
+
+    def run(
+        self,
+        engine: Engine,
+        writer: Writer,
+        options: RunOptions,
+        tally: Summary,
+        index: int,
+        progress: ReadProgress | None,
+        on_progress: Callable[[int], None] | None,
+    ) -> int:
+        """Classify and write every part in order; returns the index after the last record."""
+        global _WORK  # noqa: PLW0603 - handed to the forked workers
+        _WORK = _Work(engine, writer, options)
+        writer.out.flush()  # nothing buffered may be copied into the workers
+        context = multiprocessing.get_context("fork")
+        parts = iter(self.parts)
+        pending: deque[tuple[Part, Future[_PartResult]]] = deque()
+        with ProcessPoolExecutor(self.jobs, context, initializer=_start_worker) as pool:
+            for part in parts:
+                pending.append((part, pool.submit(_classify_part, part)))
+                if len(pending) >= 2 * self.jobs:
+                    break
+            while pending:
+                part, future = pending.popleft()
+                result = future.result()
+                for part_next in parts:  # keep the workers busy, the parent's memory bounded
+                    pending.append((part_next, pool.submit(_classify_part, part_next)))
+                    break
+                for tail in result.tails:
+                    writer.write(index, tail)
+                    index += 1
+                if options.summary:
+                    index += result.count
+                tally.merge(result.summary)
+                if progress is not None:
+                    progress.bytes_read += part.end - part.start
+                if on_progress is not None:
+                    on_progress(index)
+                if result.stopped:  # as one process would, read no further
+                    for _, later in pending:
+                        later.cancel()
+                    break
+        _WORK = None
+        return index

@@ -1,0 +1,54 @@
+"""`classify` as a library call: every record of the input files classified and written
+(or summarised) in input order, on one process or, for large files, on several (_parallel).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TextIO
+
+from ._engine import Engine
+from ._output import Summary, Writer
+from ._parallel import Splitter
+from ._pipeline import RunOptions, tails
+from ._read import ReadProgress, read_paths
+
+
+def run(
+    engine: Engine,
+    paths: list[str],
+    out: TextIO,
+    options: RunOptions,
+    *,
+    jobs: int = 1,
+    progress: ReadProgress | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Classify every record of ``paths`` and write them (or their summary) to ``out``.
+
+    ``on_progress(records_done)`` is called now and then; the returned Summary counts
+    every record (what `--fail-on-unmatched` and `--summary` read).
+    """
+    writer = Writer(out, options.fmt, options.color)
+    tally = Summary()
+    index = 0
+    for path in paths:
+        splitter = Splitter.for_path(path, jobs)
+        if splitter is not None:
+            index = splitter.run(engine, writer, options, tally, index, progress, on_progress)
+            continue
+        for diagnosis, tail in tails(engine, writer, read_paths([path], progress), options, index):
+            if on_progress is not None and index % 1000 == 0:
+                on_progress(index)
+            tally.add(diagnosis)
+            if not options.summary:
+                writer.write(index, tail)
+            index += 1
+    if options.summary:
+        text = tally.to_text() if options.fmt == "text" else json.dumps(tally.to_dict(), indent=2)
+        out.write(text + "\n")
+    else:
+        writer.close()
+    engine.save_renders()
+    return tally

@@ -1,0 +1,135 @@
+"""The command line: a thin layer over the library (see README "Command line").
+
+This module holds the ``main`` click group, which turns the tool's own errors into the
+documented message and exit code, and ``run``, the console entry point
+(``kling-errors = "kling_errors.cli:run"``; ``python -m kling_errors`` calls it too). Each
+command lives in its own module and is registered on ``main`` here:
+
+    _classify.py       classify
+    _explain.py        explain
+    _rules.py          rules validate | test | lint | list | show | new | diff | coverage | eval
+    _docs.py           docs
+    _check_request.py  check-request
+    _options.py        options several commands share (--rules/--no-builtin/--config/...)
+    _common.py         helpers several modules share
+
+Exit codes (the constants come from ``kling_errors._exceptions``, which the exceptions'
+``exit_code`` uses too):
+
+    ====  =================  ==========================================================
+    code  constant           meaning
+    ====  =================  ==========================================================
+    0     EXIT_OK            done — records may still be unmatched (see
+                             --fail-on-unmatched); also when the reader of stdout goes
+                             away (``| head``)
+    1     EXIT_INTERNAL      internal error: a bug (``internal error: ...`` and a hint to
+                             report it); click also exits 1 on Ctrl-C ("Aborted!")
+    2     EXIT_USAGE         usage error: a bad option or argument (click), an unknown
+                             ``explain`` query or ``rules show`` id, or an ``-o`` that is
+                             an input, a directory or in a missing one (OutputError)
+    3     EXIT_BAD_RULES     a rule file or the project config is invalid (RuleError,
+                             ConfigError, ``rules validate``); nothing was loaded
+    4     EXIT_BAD_INPUT     an input file cannot be opened or is not what the command
+                             reads (InputError)
+    5     EXIT_UNMATCHED     ``classify --fail-on-unmatched`` (or the config's
+                             fail_on_unmatched) and a record was unmatched or unreadable
+    6     EXIT_TESTS_FAILED  a check failed: ``rules test`` (an example),
+                             ``rules lint --strict`` (a warning), ``rules eval
+                             --min-accuracy`` (accuracy below the floor), ``docs --check``
+                             (stale files), ``check-request`` (a payload with an error
+                             or an unreadable payload)
+    ====  =================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from .._exceptions import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_RULES,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_TESTS_FAILED,
+    EXIT_UNMATCHED,
+    EXIT_USAGE,
+    KlingErrorsError,
+    RuleError,
+)
+from ._check_request import check_request_command
+from ._classify import classify
+from ._common import report_problems
+from ._docs import docs
+from ._explain import explain
+from ._options import rule_set_options
+from ._rules import rules
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_BAD_RULES",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_TESTS_FAILED",
+    "EXIT_UNMATCHED",
+    "EXIT_USAGE",
+    "main",
+    "rule_set_options",
+    "run",
+]
+
+
+class _Group(click.Group):
+    """Turns the tool's own errors into the documented message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # `kling-errors classify big.log | head`: the reader left; end quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_OK)
+        except RuleError as exc:
+            report_problems(exc.problems)
+            click.echo(
+                f"error: {len(exc.problems)} problem(s) in {exc.subject}; no rules were loaded",
+                err=True,
+            )
+            click.echo(f"hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+        except KlingErrorsError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kling-errors")
+def main() -> None:
+    """Explain failed Kling AI API calls: cause, fix, and whether to retry."""
+
+
+main.add_command(classify)
+main.add_command(explain)
+main.add_command(rules)
+main.add_command(docs)
+main.add_command(check_request_command)
+
+
+def run() -> None:
+    """Console entry point: a bug never shows a bare traceback."""
+    for stream in (sys.stdout, sys.stderr):  # a file name can hold what UTF-8 cannot
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    try:
+        main.main(prog_name="kling-errors")
+    except Exception as exc:
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("hint: this is a bug in kling-errors; please report it with the input", err=True)
+        sys.exit(EXIT_INTERNAL)

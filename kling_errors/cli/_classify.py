@@ -1,0 +1,89 @@
+"""``kling-errors classify``: one result per logged record, or a summary of them."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .._config import RuleSets
+from .._exceptions import EXIT_UNMATCHED
+from .._output import FORMATS, ProgressLine
+from .._parallel import default_jobs
+from .._pipeline import RunOptions
+from .._read import STDIN, ReadProgress, check_paths
+from .._report_file import check_output, report_file
+from .._run import run
+from ._options import output_option, rule_set_options
+
+
+@click.command("classify")
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: the config's, else text on a terminal and jsonl otherwise].",
+)
+@click.option("--summary", is_flag=True, help="Print counts by category and rule instead.")
+@click.option(
+    "--fail-on-unmatched",
+    is_flag=True,
+    default=None,
+    help=f"Exit {EXIT_UNMATCHED} when any record is unmatched or unreadable.",
+)
+@click.option("--why", is_flag=True, help="Show every matching rule and why the winner won.")
+@output_option
+@click.option("--color/--no-color", default=None, help="Colour text output [default: on a tty].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to classify with [default: the cores, for files of 4 MiB a core or more;"
+    " 1 for stdin]. The output is the same whatever the number.",
+)
+@rule_set_options
+def classify(
+    files: tuple[str, ...],
+    fmt: str | None,
+    summary: bool,
+    fail_on_unmatched: bool | None,
+    why: bool,
+    output: str | None,
+    color: bool | None,
+    quiet: bool,
+    jobs: int | None,
+    rule_sets: RuleSets,
+) -> None:
+    """Classify logged Kling errors from FILES (or stdin), one result per record."""
+    paths = list(files) or [STDIN]
+    check_paths(paths)
+    check_output(output, paths)
+    engine = rule_sets.engine()
+    to_terminal = output is None and sys.stdout.isatty()
+    fmt = fmt or rule_sets.config.format or ("text" if to_terminal else "jsonl")
+    color = to_terminal if color is None else color
+    if fail_on_unmatched is None:
+        fail_on_unmatched = rule_sets.config.fail_on_unmatched
+    # Progress only where a person watches: stderr is a terminal and stdout is not it.
+    show = not quiet and sys.stderr.isatty() and not to_terminal
+    reading = ReadProgress(paths) if show else None
+    progress = ProgressLine(sys.stderr, reading) if reading is not None else None
+    options = RunOptions(fmt=fmt, color=color, why=why, summary=summary)
+    with report_file(output) as out:
+        tally = run(
+            engine,
+            paths,
+            out,
+            options,
+            jobs=default_jobs(paths) if jobs is None else jobs,
+            progress=reading,
+            on_progress=progress.update if progress is not None else None,
+        )
+    if progress is not None:
+        progress.close()
+    if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):
+        sys.exit(EXIT_UNMATCHED)
