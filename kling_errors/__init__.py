@@ -21,7 +21,6 @@ from ._exceptions import (
     RuleError,
 )
 from ._models import (
-    CATEGORIES,
     Diagnosis,
     Event,
     Fix,
@@ -30,8 +29,10 @@ from ._models import (
     RetryPolicy,
     Rule,
 )
+from ._pipeline import classify_paths
 from ._rules import RuleSet, load_rules
 from ._version import __version__
+from ._vocabulary import CATEGORIES, Category, Outcome, Severity, Strategy
 
 if TYPE_CHECKING:
     from ._preflight import Violation, check_request
@@ -48,6 +49,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CATEGORIES",
+    "Category",
     "ConfigError",
     "Diagnosis",
     "Engine",
@@ -57,6 +59,7 @@ __all__ = [
     "KlingAPIError",
     "KlingErrorsError",
     "Location",
+    "Outcome",
     "OutputError",
     "Problem",
     "RetryAdvice",
@@ -64,10 +67,13 @@ __all__ = [
     "Rule",
     "RuleError",
     "RuleSet",
+    "Severity",
+    "Strategy",
     "Violation",
     "__version__",
     "check_request",
     "classify",
+    "classify_paths",
     "load_rules",
     "raise_for_error",
 ]

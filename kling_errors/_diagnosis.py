@@ -10,6 +10,7 @@ from ._models import Diagnosis, Event, Location, RetryAdvice, Rule
 from ._normalize import Verdict
 from ._redact import redact
 from ._render import Remediation
+from ._vocabulary import Outcome
 
 DEFAULT_REMEDIATION = (
     "{{ rule.summary or rule.title }}"
@@ -94,7 +95,7 @@ class DiagnosisBuilder:
         fields = {name: _field(event, name, advice) for name in template.reads}
         return Diagnosis(
             index=index,
-            outcome="matched",
+            outcome=Outcome.MATCHED,
             rule=rule.id,
             category=rule.category,
             retryable=rule.retryable,
@@ -163,7 +164,7 @@ def retry_advice(rule: Rule, event: Event) -> RetryAdvice:
 def unmatched(index: int, location: Location | None, event: Event) -> Diagnosis:
     return Diagnosis(
         index=index,
-        outcome="unmatched",
+        outcome=Outcome.UNMATCHED,
         service_code=event.service_code,
         http_status=event.http_status,
         message=event.message,
@@ -194,4 +195,6 @@ def from_verdict(index: int, location: Location | None, verdict: Verdict) -> Dia
 
 
 def unreadable(index: int, location: Location | None, reason: str) -> Diagnosis:
-    return Diagnosis(index=index, outcome="unreadable", reason=redact(reason), location=location)
+    return Diagnosis(
+        index=index, outcome=Outcome.UNREADABLE, reason=redact(reason), location=location
+    )

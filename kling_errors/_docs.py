@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._models import CATEGORIES, CATEGORY_INFO, Rule, retry_text
+from ._models import Rule, retry_text
 from ._paths import templates_dir
 from ._redact import redact, redact_data
 from ._render import sandbox
 from ._rules import RuleSet
 from ._version import __version__
+from ._vocabulary import CATEGORIES, CATEGORY_INFO
 
 FORMATS = {"markdown": "reference.md.j2", "html": "reference.html.j2", "skill": "skill.md.j2"}
 DEFAULT_FILES = {"markdown": "errors.md", "html": "errors.html", "skill": "SKILL.md"}

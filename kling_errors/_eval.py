@@ -24,7 +24,8 @@ from typing import Any
 
 from ._engine import Engine
 from ._exceptions import InputError
-from ._models import CATEGORIES, Diagnosis, Location
+from ._models import Diagnosis, Location
+from ._vocabulary import CATEGORIES
 
 NOT_AN_ERROR = "not_an_error"
 UNPARSEABLE = "unparseable"
@@ -69,7 +70,7 @@ def _expectation(raw: Any, location: Location) -> Expectation:
     if not isinstance(raw, dict):
         raise _bad(location, "'expect' must be an object")
     category = raw.get("category")
-    if category not in LABELS:
+    if not isinstance(category, str) or category not in LABELS:
         raise _bad(location, f"expect.category {category!r} is not one of {', '.join(LABELS)}")
     retryable = raw.get("retryable")
     if retryable not in (True, False, None) or "retryable" not in raw:

@@ -24,7 +24,6 @@ from ._regex import PatternSet
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
 Rank = tuple[int, int, int, int, int]
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,6 @@ class Matcher:
         self._by_gateway_code: dict[str, list[_Entry]] = defaultdict(list)
         self._by_gateway: dict[str, list[_Entry]] = defaultdict(list)
         self._rest: list[_Entry] = []
-        self._cache: dict[tuple[object, ...], Candidate | object | None] = {}
         positions = {rule.id: position for position, rule in enumerate(rules)}
         for rule, alt, c in every:
             entry = _Entry(
@@ -180,20 +178,8 @@ class Matcher:
         return sorted(best.values(), key=lambda c: c.rank, reverse=True)
 
     def best(self, event: Event) -> Candidate | None:
-        """The winning rule. Events that look alike to the rules share the answer (cached)."""
-        key = (
-            event.service_code, event.http_status, event.message, event.task_status,
-            event.gateway, event.gateway_code, event.match_text, event.headers,
-        )  # fmt: skip
-        found = self._cache.get(key, _MISSING)
-        if found is _MISSING:
-            found = self._best(event)
-            if len(self._cache) >= 65_536:
-                self._cache.clear()
-            self._cache[key] = found
-        return found  # type: ignore[return-value]
-
-    def _best(self, event: Event) -> Candidate | None:
+        """The winning rule: what candidates() would put first, without ranking the rest
+        (a condition set is only checked when it would outrank the best so far)."""
         hits = _Hits(event, self._messages, self._texts)
         winner: _Entry | None = None
         for entry in self._possible(event, hits):

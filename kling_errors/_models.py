@@ -10,73 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
+from ._vocabulary import Category, Outcome, Severity, Shape, SourceKind, Strategy
 
 if TYPE_CHECKING:
     from ._regex import Pattern
-
-# The category taxonomy (README "Outputs"; meanings in CATEGORY_INFO). Rules may use nothing else.
-CATEGORIES: tuple[str, ...] = (
-    "auth",
-    "quota_billing",
-    "permission",
-    "invalid_request",
-    "not_found",
-    "content_policy",
-    "rate_limit",
-    "concurrency_limit",
-    "server_error",
-    "timeout",
-    "network",
-    "generation_failed",
-)
-
-# What each category means and whether a retry helps by itself (§7), for docs and explain.
-CATEGORY_INFO: dict[str, tuple[str, str]] = {
-    "auth": (
-        "The token or key is missing, malformed or rejected (1000-1004, a bare 401).",
-        "1003/1004: yes, after re-signing a fresh JWT (and fixing clock skew); 1000-1002: no;"
-        " a bare 401: unknown.",
-    ),
-    "quota_billing": (
-        "Account exception, arrears, resource pack used up or expired (1100-1102; gateway"
-        " balance/credit errors).",
-        "No: a person must act.",
-    ),
-    "permission": ("No access to the API or model (1103), IP whitelist (1304).", "No."),
-    "invalid_request": (
-        "Bad parameters or method (1200-1202), or invalid input media reported by a failed task.",
-        "No: change the request.",
-    ),
-    "not_found": ("The requested resource, model or task does not exist (1203).", "No."),
-    "content_policy": (
-        "Platform strategy or content security (1300, 1301), a risk-control task failure, a"
-        " gateway's content checker.",
-        "No: change the content.",
-    ),
-    "rate_limit": (
-        "Requests too fast (1302, a gateway 429 without a billing code).",
-        "Yes, with backoff (honour Retry-After where sent).",
-    ),
-    "concurrency_limit": (
-        "Parallel tasks over the resource pack's limit (1303).",
-        "Yes, with backoff (first delay of 1 s or more), or wait for running tasks to end.",
-    ),
-    "server_error": ("Kling's 5000/5001, gateway 500/502/503.", "Yes, with backoff."),
-    "timeout": (
-        "5002, 504 gateway timeouts, read timeouts, a task that took too long.",
-        "Yes.",
-    ),
-    "network": (
-        "DNS, refused or reset connections, TLS failures, connect timeouts, Cloudflare 52x.",
-        "Yes (except certificate trust problems, which need a configuration fix).",
-    ),
-    "generation_failed": (
-        "A task ended failed for a reason that is none of the above, or no reason.",
-        "Unknown.",
-    ),
-}
-
-OUTCOMES: tuple[str, ...] = ("matched", "unmatched", "not_an_error", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -114,7 +51,7 @@ class Event:
     gateway: str | None = None
     gateway_code: str | None = None
     match_text: str = field(default="", repr=False)
-    shape: str = ""
+    shape: Shape | None = None
 
     @property
     def text(self) -> str:
@@ -171,7 +108,7 @@ class DocLink:
 class Source:
     """Where a rule's knowledge comes from (official table, observed log, gateway doc...)."""
 
-    kind: str
+    kind: SourceKind
     ref: str
     url: str | None = None
 
@@ -183,7 +120,7 @@ MAX_RETRY_AFTER = 86_400.0  # a Retry-After beyond a day is no schedule a client
 class RetryPolicy:
     """How to retry an error of this kind. ``strategy == "none"`` means do not retry."""
 
-    strategy: str = "none"
+    strategy: Strategy = Strategy.NONE
     initial_delay: float = 0.0
     max_delay: float = 0.0
     max_attempts: int = 0
@@ -262,8 +199,8 @@ class Rule:
 
     id: str
     title: str
-    category: str
-    severity: str
+    category: Category
+    severity: Severity
     match: tuple[Conditions, ...]
     causes: tuple[str, ...]
     fixes: tuple[Fix, ...]
@@ -278,7 +215,6 @@ class Rule:
     docs: tuple[DocLink, ...] = ()
     examples: tuple[Any, ...] = ()
     counter_examples: tuple[Any, ...] = ()
-    tags: tuple[str, ...] = ()
     rule_set: str = ""  # "builtin" or the --rules path it came from
     extends: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -289,7 +225,7 @@ class RetryAdvice:
     """What to do about retrying this particular record."""
 
     retryable: bool | None
-    strategy: str
+    strategy: Strategy
     delay_seconds: float | None
     max_attempts: int
     max_delay: float
@@ -301,11 +237,11 @@ class Diagnosis:
     """The answer for one input record: one of these per record, always."""
 
     index: int
-    outcome: str
+    outcome: Outcome
     rule: str | None = None
-    category: str | None = None
+    category: Category | None = None
     retryable: bool | None = None
-    severity: str | None = None
+    severity: Severity | None = None
     service_code: int | None = None
     http_status: int | None = None
     title: str | None = None
@@ -318,13 +254,13 @@ class Diagnosis:
     task_id: str | None = None
     gateway: str | None = None
     reason: str | None = None
-    source: str | None = None
+    source: SourceKind | None = None
     location: Location | None = None
     event: Event | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
-        return self.outcome in ("matched", "unmatched")
+        return self.outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
 
     def to_dict(self) -> dict[str, Any]:
         """The published output record (schemas/diagnosis.schema.json)."""

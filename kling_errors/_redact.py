@@ -26,6 +26,7 @@ its value, whatever its type; HAR ``{"name", "value"}`` pairs and cookies likewi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 SECURE = "[secure]"
@@ -135,6 +136,13 @@ def redact(text: str) -> str:
     return text
 
 
+def may_hold_secrets(texts: list[str]) -> bool:
+    """False when none of ``texts`` can hold a secret redact() would hide: one search for
+    them all (the trigger cannot match across the newline that joins them)."""
+    return _TRIGGER.search("\n".join(texts)) is not None
+
+
+@lru_cache(maxsize=1024)  # field and header names repeat: a few hundred in any log
 def is_secret_name(name: str) -> bool:
     """True for a field, header or parameter name whose value is a credential."""
     return name.lower() in SECRET_HEADERS or _SECRET_NAME.match(name) is not None

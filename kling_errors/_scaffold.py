@@ -70,8 +70,8 @@ def scaffold(record: Any, engine: Engine, rule_id: str | None = None) -> str:
     rule: dict[str, Any] = {
         "id": rule_id or f"team.{_slug(event.message or str(event.service_code or 'error'))}",
         "title": (event.message or "Describe the error")[:80],
-        "category": base.category if base else "generation_failed",
-        "severity": base.severity if base else "error",
+        "category": base.category.value if base else "generation_failed",
+        "severity": base.severity.value if base else "error",
         "match": match,
         "causes": list(base.causes) if base else ["TODO: why does this happen?"],
         "fixes": [f.step for f in base.fixes] if base else ["TODO: what should the caller do?"],

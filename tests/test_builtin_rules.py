@@ -3,6 +3,9 @@ table is covered completely."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from kling_errors import CATEGORIES, Engine, Rule, load_rules
@@ -132,3 +135,13 @@ def test_every_wording_rule_says_it_inferred_and_carries_examples() -> None:
         if rule.id.startswith("wording."):
             assert "(inferred from the wording)" in rule.title, rule.id
             assert rule.priority in (-1, -2) and rule.examples, rule.id
+
+
+def test_every_source_marker_a_rule_cites_is_listed_in_sources_md() -> None:
+    listed = (Path(__file__).parent.parent / "rules" / "SOURCES.md").read_text(encoding="utf-8")
+    cited = {m for rule in load_rules() for m in re.findall(r"\[S\d[a-z]?\]", rule.source.ref)}
+    rows = set(re.findall(r"\[S\d[a-z]?\]", listed))
+    ranges = re.findall(r"\[S(\d)([a-z])\]–\[S\d([a-z])\]", listed)
+    for digit, first, last in ranges:
+        rows.update(f"[S{digit}{chr(c)}]" for c in range(ord(first), ord(last) + 1))
+    assert cited and cited <= rows, sorted(cited - rows)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from kling_errors import __version__
 from kling_errors._schema import load_schema
 from kling_errors.cli import main
 
@@ -187,6 +192,27 @@ def test_rules_list_shows_origin() -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and "kling-errors" in out
+
+
+def test_python_m_is_the_console_script(tmp_path: Path) -> None:
+    """`python -m kling_errors` answers as the `kling-errors` script does, under that name."""
+    script = shutil.which("kling-errors", path=sysconfig.get_path("scripts"))
+    if script is None:
+        pytest.skip("the kling-errors console script is not installed next to this Python")
+
+    def both(*args: str) -> tuple[str, str]:
+        by_module, by_script = (
+            subprocess.run(
+                [*command, *args], cwd=tmp_path, capture_output=True, text=True, check=True
+            ).stdout
+            for command in ([sys.executable, "-m", "kling_errors"], [script])
+        )
+        return by_module, by_script
+
+    by_module, by_script = both("--version")
+    assert by_module == by_script == f"kling-errors, version {__version__}\n"
+    by_module, by_script = both("--help")
+    assert by_module == by_script and by_module.startswith("Usage: kling-errors ")
 
 
 def test_progress_line_shows_records_rate_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._models import Event
-from ._draft import Draft, Shape
+from .._vocabulary import Outcome, Shape
+from ._draft import Draft
 from ._shapes import absorb_mapping, absorb_text
 from ._verdicts import Verdict, fine_in_words, finish
 
@@ -32,15 +33,17 @@ def to_event(value: Any) -> Event | Verdict:
             absorb_mapping(draft, value, 0)
         elif isinstance(value, str):
             if not value.strip():
-                return Verdict("unreadable", "empty record")
+                return Verdict(Outcome.UNREADABLE, "empty record")
             draft = Draft(Shape.TEXT)
             absorb_text(draft, value, 0, top=True)
         elif isinstance(value, list):
-            return Verdict("unreadable", "a JSON array inside a record; expected an object")
+            return Verdict(Outcome.UNREADABLE, "a JSON array inside a record; expected an object")
         elif value is None:
-            return Verdict("unreadable", "null record")
+            return Verdict(Outcome.UNREADABLE, "null record")
         else:
-            return Verdict("unreadable", f"a bare JSON {type(value).__name__}, nothing to go on")
+            return Verdict(
+                Outcome.UNREADABLE, f"a bare JSON {type(value).__name__}, nothing to go on"
+            )
     except RecursionError:
-        return Verdict("unreadable", "record nested too deeply")
+        return Verdict(Outcome.UNREADABLE, "record nested too deeply")
     return finish(draft)

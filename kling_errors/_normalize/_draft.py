@@ -8,23 +8,16 @@ the first value found (``set_*`` methods), a few have their own precedence (``no
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from .._redact import redact
+from .._redact import may_hold_secrets, redact
+from .._vocabulary import Shape
 
 MAX_MESSAGE = 1_000
 MAX_TEXT = 16_384  # characters of a record searched by `text` conditions
 # The ranges of Kling's own service codes; any other body `code` is a gateway's.
 KLING_CODE_RANGES = ((1000, 1999), (5000, 5999))
-
-
-class Shape(StrEnum):
-    """What the record was when it arrived: a mapping (JSON object) or free text."""
-
-    OBJECT = "object"
-    TEXT = "text"
 
 
 def is_kling_code(code: int) -> bool:
@@ -124,14 +117,29 @@ def clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
     """Trimmed, cut to ``limit`` and redacted: the form every shown string takes."""
     if text is None:
         return None
+    return _cut_and_redact(_cut(text, limit), limit)
+
+
+def clean_all(texts: list[tuple[str | None, int]]) -> list[str | None]:
+    """clean() of each (text, limit), with one search for secrets when none holds any."""
+    cut = [(None if text is None else scrub(_cut(text, limit)), limit) for text, limit in texts]
+    if may_hold_secrets([text for text, _ in cut if text is not None]):
+        return [None if text is None else _cut_and_redact(text, limit) for text, limit in cut]
+    return [None if text is None else _shorten(text, limit) for text, limit in cut]
+
+
+def _cut(text: str, limit: int) -> str:
     # Cut before redacting (a 50 MB message costs nothing), with slack so a secret that
     # straddles the limit is still recognised whole.
-    return _cut_and_redact(text[: limit + 512].strip()[: limit + 256], limit)
+    return text[: limit + 512].strip()[: limit + 256]
 
 
 @lru_cache(maxsize=1024)  # failure wordings repeat (a bounded cache: at most ~1 MB)
 def _cut_and_redact(text: str, limit: int) -> str:
-    text = redact(scrub(text))  # a path can hold a key too: /sk-.../v1/videos
+    return _shorten(redact(scrub(text)), limit)  # a path can hold a key too: /sk-.../v1/videos
+
+
+def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

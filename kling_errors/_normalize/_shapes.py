@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from .._models import MAX_RETRY_AFTER
-from .._redact import SECURE, is_secret_name, redact
+from .._redact import SECURE, is_secret_name, may_hold_secrets, redact
 from ._draft import MAX_MESSAGE, MAX_TEXT, Draft, as_int, scrub
 from ._gateways import GATEWAY_NAME, SHAPE_HINTS, absorb_gateway_headers, absorb_url, detect_shape
 from ._text import (
@@ -68,19 +68,34 @@ _ERROR_CONTAINERS = ("error", "err")  # an OpenAI-style error object's `type` is
 _ERROR_TYPE = re.compile(r"[A-Za-z][\w.-]{1,79}")
 
 
-def _grouped(data: dict[str, Any]) -> dict[int, list[str]]:
+_NO_GROUPS: dict[int, tuple[str, ...]] = {}
+# The known keys of a mapping by group depend only on its keys: records of one shape share
+# them. Keyed by the keys in order; bounded (shapes, not records; cleared when full).
+_GROUPS_BY_KEYS: dict[tuple[str, ...], dict[int, tuple[str, ...]]] = {}
+_MAX_SHAPES = 4096
+
+
+def _grouped(data: dict[str, Any]) -> dict[int, tuple[str, ...]]:
     """The mapping's known keys by group, each group in priority order."""
-    found: dict[int, list[str]] = {}
-    for key in data:
-        spec = KEY_GROUP.get(key)
-        if spec is not None:
-            keys = found.get(spec[0])
-            if keys is None:
-                found[spec[0]] = [key]
-            else:  # rare: two keys of one group (status and status_code, say)
-                keys.append(key)
-                keys.sort(key=lambda k: KEY_GROUP[k][1])
+    keys = tuple(data)
+    found = _GROUPS_BY_KEYS.get(keys)
+    if found is None:
+        if len(_GROUPS_BY_KEYS) >= _MAX_SHAPES:
+            _GROUPS_BY_KEYS.clear()
+        found = _GROUPS_BY_KEYS[keys] = _group_keys(keys)
     return found
+
+
+def _group_keys(keys: tuple[Any, ...]) -> dict[int, tuple[str, ...]]:
+    lists: dict[int, list[str]] = {}
+    for key in keys:
+        spec = KEY_GROUP.get(key) if isinstance(key, str) else None
+        if spec is not None:
+            lists.setdefault(spec[0], []).append(key)
+    return {
+        group: tuple(sorted(members, key=lambda k: KEY_GROUP[k][1]))
+        for group, members in lists.items()
+    } or _NO_GROUPS
 
 
 def absorb_mapping(
@@ -111,7 +126,7 @@ def absorb_mapping(
         _absorb_nested(draft, key, data[key], depth + 1, task_status)
 
 
-def _absorb_where(draft: Draft, data: dict[str, Any], groups: dict[int, list[str]]) -> None:
+def _absorb_where(draft: Draft, data: dict[str, Any], groups: dict[int, tuple[str, ...]]) -> None:
     """Gateway annotation, headers, URL and method: where the request went."""
     if _G_GATEWAY in groups:
         gateway = data["gateway"]
@@ -135,7 +150,7 @@ def _absorb_where(draft: Draft, data: dict[str, Any], groups: dict[int, list[str
 
 
 def _absorb_status_and_codes(
-    draft: Draft, data: dict[str, Any], groups: dict[int, list[str]], parent: str | None
+    draft: Draft, data: dict[str, Any], groups: dict[int, tuple[str, ...]], parent: str | None
 ) -> str | None:
     """HTTP status, service or gateway code; returns a text ``status`` ("failed") if any."""
     text_status: str | None = None
@@ -161,7 +176,7 @@ def _absorb_status_and_codes(
     return text_status
 
 
-def _absorb_ids(draft: Draft, data: dict[str, Any], groups: dict[int, list[str]]) -> None:
+def _absorb_ids(draft: Draft, data: dict[str, Any], groups: dict[int, tuple[str, ...]]) -> None:
     if draft.request_id is None:
         for key in groups.get(_G_REQUEST_ID, ()):
             if isinstance(data[key], str | int):
@@ -178,7 +193,7 @@ def _absorb_ids(draft: Draft, data: dict[str, Any], groups: dict[int, list[str]]
 
 
 def _absorb_task(
-    draft: Draft, data: dict[str, Any], groups: dict[int, list[str]], text_status: str | None
+    draft: Draft, data: dict[str, Any], groups: dict[int, tuple[str, ...]], text_status: str | None
 ) -> str | None:
     """A task's status and failure messages; returns the status this mapping gives."""
     task_status = text_status
@@ -216,11 +231,16 @@ def _absorb_headers(draft: Draft, headers: Any) -> None:
         pairs = list(headers.items())
     elif isinstance(headers, list):  # HAR: [{"name": ..., "value": ...}]
         pairs = [(h.get("name"), h.get("value")) for h in headers if isinstance(h, dict)]
+    names: list[str] = []
+    values: list[str] = []
     for name, raw in pairs[:MAX_HEADERS]:
-        if not isinstance(name, str) or raw is None:
-            continue
-        key = scrub(name.lower()[:100])
-        value = SECURE if is_secret_name(key) else redact(scrub(str(raw)[:MAX_MESSAGE]))
+        if isinstance(name, str) and raw is not None:
+            key = scrub(name.lower()[:100])
+            names.append(key)
+            values.append(SECURE if is_secret_name(key) else scrub(str(raw)[:MAX_MESSAGE]))
+    if may_hold_secrets(values):
+        values = [redact(value) for value in values]
+    for key, value in zip(names, values, strict=True):
         draft.headers.setdefault(key, value)
     if draft.retry_after is None and "retry-after" in draft.headers:
         draft.retry_after = _retry_after(draft.headers["retry-after"], draft.headers)

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from .._models import Event
-from ._draft import MAX_TEXT, Draft, Shape, as_int, clean, scrub
+from .._vocabulary import Outcome, Shape
+from ._draft import MAX_MESSAGE, MAX_TEXT, Draft, as_int, clean_all, scrub
 from ._shapes import FAILED_OR_CANCELED, FAILED_STATUSES
 
 
@@ -19,7 +20,7 @@ from ._shapes import FAILED_OR_CANCELED, FAILED_STATUSES
 class Verdict:
     """A record that is not an error, or cannot be read; ``reason`` says why."""
 
-    outcome: str  # "not_an_error" | "unreadable"
+    outcome: Outcome  # NOT_AN_ERROR or UNREADABLE
     reason: str
     event: Event | None = None
 
@@ -93,7 +94,7 @@ def fine_in_words(event: Event) -> Verdict | None:
     generated successfully!", "Polling task status (attempt 2/60)...") and has no status,
     code or error word: no failure."""
     if event.task_status in FINE_STATUSES and event.http_status is None:
-        return Verdict("not_an_error", f"task {event.task_status}", event)
+        return Verdict(Outcome.NOT_AN_ERROR, f"task {event.task_status}", event)
     if (
         event.shape != Shape.TEXT
         or event.http_status is not None
@@ -103,7 +104,7 @@ def fine_in_words(event: Event) -> Verdict | None:
         or _ERROR_WORDS.search(event.match_text[:4096])
     ):
         return None
-    return Verdict("not_an_error", "a success or progress line without an error", event)
+    return Verdict(Outcome.NOT_AN_ERROR, "a success or progress line without an error", event)
 
 
 def finish(b: Draft) -> Event | Verdict:
@@ -118,12 +119,15 @@ def finish(b: Draft) -> Event | Verdict:
             message = next(m for d, m in b.messages if d == deepest)
         if failed_task and message.upper() in ("SUCCEED", "SUCCESS", "OK"):
             message = None
+    message, request_id, task_id, endpoint = clean_all(
+        [(message, MAX_MESSAGE), (b.request_id, 120), (b.task_id, 120), (b.endpoint, 300)]
+    )
     event = Event(
         http_status=b.http_status,
         service_code=b.service_code,
-        message=clean(message),
-        request_id=clean(b.request_id, 120),
-        task_id=clean(b.task_id, 120),
+        message=message,
+        request_id=request_id,
+        task_id=task_id,
         task_status=(
             "failed"
             if b.task_status in FAILED_STATUSES
@@ -131,7 +135,7 @@ def finish(b: Draft) -> Event | Verdict:
         ),
         headers=tuple(sorted(b.headers.items())) if b.headers else (),
         retry_after=b.retry_after,
-        endpoint=clean(b.endpoint, 300),
+        endpoint=endpoint,
         method=scrub(b.method) if b.method else None,  # at most 10 characters (read so)
         gateway=b.gateway,
         gateway_code=scrub(b.gateway_code.lower()) if b.gateway_code else None,
@@ -149,19 +153,19 @@ def finish(b: Draft) -> Event | Verdict:
         return event
     if _answer_unread(event):
         # said by the client (often with its own 500): the answer itself could not be read
-        return Verdict("unreadable", "the response was empty or could not be read", event)
+        return Verdict(Outcome.UNREADABLE, "the response was empty or could not be read", event)
     if b.http_status is not None and b.http_status >= 400:
         return event
     if gateway_numeric is not None and gateway_numeric >= 400:
         return event
     if b.task_status in FINE_STATUSES and not _failure_message(event.message):
-        return Verdict("not_an_error", f"task {b.task_status}", event)
+        return Verdict(Outcome.NOT_AN_ERROR, f"task {b.task_status}", event)
     if b.service_code == 0 and not _failure_message(event.message):
-        return Verdict("not_an_error", "success response (code 0)", event)
+        return Verdict(Outcome.NOT_AN_ERROR, "success response (code 0)", event)
     if b.http_status is not None and b.http_status < 400 and not gateway_error:
-        return Verdict("not_an_error", f"HTTP {b.http_status} response", event)
+        return Verdict(Outcome.NOT_AN_ERROR, f"HTTP {b.http_status} response", event)
     if gateway_numeric is not None and 200 <= gateway_numeric < 300:
-        return Verdict("not_an_error", f"gateway success (code {gateway_numeric})", event)
+        return Verdict(Outcome.NOT_AN_ERROR, f"gateway success (code {gateway_numeric})", event)
     if gateway_error:
         return event
     if b.level in INFO_LEVELS and not (
@@ -169,14 +173,14 @@ def finish(b: Draft) -> Event | Verdict:
         or any(_ERROR_WORDS.search(t[:4096]) for t in b.error_texts)
         or any(_ERROR_WORDS.search(m[:4096]) for _, m in b.messages)
     ):
-        return Verdict("not_an_error", f"{b.level} log line without an error", event)
+        return Verdict(Outcome.NOT_AN_ERROR, f"{b.level} log line without an error", event)
     if event.message and _LOST_BODY.search(event.message):
         return Verdict(
-            "unreadable",
+            Outcome.UNREADABLE,
             "the client logged '[object Object]': the response body was lost"
             " (log JSON.stringify(err.response?.data) instead)",
             event,
         )
     if event.message:
         return event
-    return Verdict("unreadable", "no status, code or message found", event)
+    return Verdict(Outcome.UNREADABLE, "no status, code or message found", event)
