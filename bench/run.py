@@ -1,23 +1,29 @@
 """The performance figures in the README, from one command (`make bench`).
 
-    python bench/run.py [--records 1000000] [--runs 3] [--parts throughput,full-path,...]
+    python bench/run.py [--records 1000000] [--runs 3] [--parts logs,jobs,memory,scaling,startup]
 
-1. throughput: the floor (bench/floor.py: json.loads + json.dumps of a ten-field dict per
-   line) against `kling-errors classify --format jsonl`, same file, output to /dev/null,
-   and the share of records the repeat cache answered;
-2. full path: the same on 100k records with the repeat cache off (KLING_ERRORS_NO_REPEATS=1),
-   which is what a log of all-different lines costs, and a mostly plain-text log (sample.log
-   repeated), which the cache does not cover;
-3. rule scaling: the same classify with 1,000 extra generated rules loaded (and on the full
-   path, 100k records, where every record goes through the matcher);
-4. memory: peak RSS of classify on 100k and on the full log;
-5. start-up: one record from stdin against `python -c "import click, yaml, jinja2"`.
-Runs alternate between the compared commands; medians are reported.
+Every figure is a median of ``--runs`` runs of the installed CLI in a fresh process, output
+to a file, the rule store off (KLING_ERRORS_NO_CACHE=1: what a first run costs); compared
+commands alternate. The logs come from bench/make_realistic.py (fixed seed; records unique
+in more than their ids, as production logs are) and bench/make_log.py (the old synthetic
+log, whose records differ only in ids: one line of the table, not the headline).
+
+1. logs: the floor (bench/floor.py: read each line, json.loads it, json.dumps a ten-field
+   dict) against `classify --jobs 1` on the realistic mixed log (``--records``), a
+   realistic text-only log and the synthetic log (a fifth as many records each): seconds,
+   records/s, the ratio to the floor, peak RSS;
+2. jobs: `classify --jobs N` (N = the cores) on the mixed log: the speed-up over --jobs 1,
+   and that the output is byte-identical;
+3. memory: peak RSS of `classify --jobs 1` on the first 100,000 records of the mixed log
+   and on all of it (target: <= 64 MiB, flat);
+4. scaling: `classify --jobs 1` on 200,000 mixed records with 1,000 extra rules loaded;
+5. start-up: one record on stdin against `python -c "import click, yaml, jinja2"`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import statistics
@@ -31,19 +37,18 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 CLI = str(Path(PYTHON).parent / "kling-errors")
 DATA = HERE / "data"
+ENV = {**os.environ, "KLING_ERRORS_NO_CACHE": "1"}
+CLASSIFY = [CLI, "classify", "--no-config", "--format", "jsonl", "--quiet"]
 
 
 def timed(
-    command: list[str], stdin: bytes | None = None, env: dict[str, str] | None = None
+    command: list[str], out: Path | None = None, stdin: bytes | None = None
 ) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of ``command``."""
+    """Wall seconds and peak RSS (KiB) of one run of ``command`` (stdout to ``out``)."""
     start = time.perf_counter()
-    with open(os.devnull, "wb") as devnull:
+    with open(out or os.devnull, "wb") as sink:
         proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE if stdin is not None else None,
-            stdout=devnull,
-            env=env,
+            command, stdin=subprocess.PIPE if stdin is not None else None, stdout=sink, env=ENV
         )
         if stdin is not None:
             assert proc.stdin is not None
@@ -56,45 +61,102 @@ def timed(
     return seconds, usage.ru_maxrss
 
 
-def median_pair(
-    a: list[str],
-    b: list[str],
-    runs: int,
-    b_env: dict[str, str] | None = None,
-    env: dict[str, str] | None = None,
-) -> tuple[float, float, int]:
-    """Median seconds of a and b, run alternately; b's largest peak RSS."""
-    times_a, times_b, peak = [], [], 0
+def medians(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
+    """Median seconds and largest peak RSS of each command, run alternately."""
+    times: list[list[float]] = [[] for _ in commands]
+    peaks = [0] * len(commands)
     for _ in range(runs):
-        times_a.append(timed(a, env=env)[0])
-        seconds, rss = timed(b, env=b_env or env)
-        times_b.append(seconds)
-        peak = max(peak, rss)
-    return statistics.median(times_a), statistics.median(times_b), peak
+        for i, command in enumerate(commands):
+            seconds, rss = timed(command)
+            times[i].append(seconds)
+            peaks[i] = max(peaks[i], rss)
+    return [(statistics.median(t), p) for t, p in zip(times, peaks, strict=True)]
 
 
-def make_log(records: int) -> Path:
+def make(name: str, records: int, *generator: str) -> Path:
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"synthetic-{records}.jsonl"
+    path = DATA / f"{name}-{records}.{'log' if 'text' in generator else 'jsonl'}"
     if not path.exists():
-        subprocess.run([PYTHON, str(HERE / "make_log.py"), str(records), str(path)], check=True)
+        subprocess.run([PYTHON, *generator, str(records), str(path)], check=True)
     return path
 
 
-def extra_rules(directory: Path, count: int = 1000) -> Path:
-    """``count`` plausible rules: codes, statuses and messages that real records do not hit."""
+def realistic(records: int, kind: str = "mixed") -> Path:
+    return make(f"realistic-{kind}", records, str(HERE / "make_realistic.py"), "--kind", kind)
+
+
+def count(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+def logs(args: argparse.Namespace) -> None:
+    small = max(args.records // 5, 1000)
+    table = [
+        ("realistic mixed", realistic(args.records)),
+        ("realistic text", realistic(small, "text")),
+        ("synthetic (ids only)", make("synthetic", small, str(HERE / "make_log.py"))),
+    ]
+    print(f"{'log':22} {'records':>9} {'floor':>8} {'classify -j1':>13} {'records/s':>10} "
+          f"{'of floor':>9} {'peak RSS':>9}")  # fmt: skip
+    for name, path in table:
+        lines = count(path)
+        (floor, _), (ours, rss) = medians(
+            [[PYTHON, str(HERE / "floor.py"), str(path)], [*CLASSIFY, "--jobs", "1", str(path)]],
+            args.runs,
+        )
+        print(f"{name:22} {lines:>9,} {floor:>7.2f}s {ours:>12.2f}s {lines / ours:>10,.0f} "
+              f"{floor / ours:>9.0%} {rss / 1024:>6.0f} MiB")  # fmt: skip
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def jobs(args: argparse.Namespace) -> None:
+    log = realistic(args.records)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = max(2, cores or 2)
+    one, many = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        out1, outn = Path(tmp) / "one.jsonl", Path(tmp) / "many.jsonl"
+        for _ in range(args.runs):
+            one.append(timed([*CLASSIFY, "--jobs", "1", str(log)], out1)[0])
+            many.append(timed([*CLASSIFY, "--jobs", str(n), str(log)], outn)[0])
+        same = digest(out1) == digest(outn)
+    a, b = statistics.median(one), statistics.median(many)
+    print(f"--jobs {n}:      {b:7.2f} s vs {a:.2f} s with --jobs 1 = {a / b:.2f}x "
+          f"(target >= {0.8 * n:.1f}x); output {'byte-identical' if same else 'DIFFERS'}")  # fmt: skip
+
+
+def memory(args: argparse.Namespace) -> None:
+    log = realistic(args.records)
+    with tempfile.TemporaryDirectory() as tmp:
+        head = Path(tmp) / "head.jsonl"
+        with open(log, "rb") as source, open(head, "wb") as sink:
+            for _, line in zip(range(100_000), source, strict=False):
+                sink.write(line)
+        (_, small), (_, large) = medians(
+            [[*CLASSIFY, "--jobs", "1", str(head)], [*CLASSIFY, "--jobs", "1", str(log)]], 1
+        )
+    print(f"peak RSS:      {small / 1024:5.0f} MiB at 100,000 records, {large / 1024:5.0f} MiB at "
+          f"{count(log):,} (target <= 64 MiB, flat)")  # fmt: skip
+
+
+def extra_rules(directory: Path, n: int = 1000) -> Path:
+    """``n`` plausible rules: codes, statuses and messages that real records do not hit."""
     lines = ["version: 1", "rules:"]
-    for n in range(count):
-        kind = n % 4
+    for i in range(n):
+        kind = i % 4
         match = (
-            f"{{service_code: {20000 + n}}}" if kind == 0 else
-            f"{{http_status: {[418, 451, 507, 599][n % 4]}, message: 'team error {n}\\\\b'}}" if kind == 1 else
-            f"{{message: 'gateway {n} said (?:no|nope) to tenant \\\\d+'}}" if kind == 2 else
-            f"{{task_status: failed, message: 'custom failure {n}'}}"
+            f"{{service_code: {20000 + i}}}" if kind == 0 else
+            f"{{http_status: {[418, 451, 507, 599][i % 4]}, message: 'team error {i}\\\\b'}}" if kind == 1 else
+            f"{{message: 'gateway {i} said (?:no|nope) to tenant \\\\d+'}}" if kind == 2 else
+            f"{{task_status: failed, message: 'custom failure {i}'}}"
         )  # fmt: skip
         lines += [
-            f"  - id: bench.extra.{n}",
-            f"    title: Extra rule {n}",
+            f"  - id: bench.extra.{i}",
+            f"    title: Extra rule {i}",
             "    category: server_error",
             "    severity: error",
             f"    match: {match}",
@@ -109,103 +171,31 @@ def extra_rules(directory: Path, count: int = 1000) -> Path:
     return path
 
 
-def throughput(args: argparse.Namespace, log: Path, small: Path, classify: list[str]) -> None:
-    floor_s, ours_s, peak = median_pair(
-        [PYTHON, str(HERE / "floor.py"), str(log)], [*classify, str(log)], args.runs
-    )
-    print(f"floor:        {floor_s:7.2f} s  {args.records / floor_s:>9,.0f} records/s")
-    print(
-        f"kling-errors: {ours_s:7.2f} s  {args.records / ours_s:>9,.0f} records/s  "
-        f"= {floor_s / ours_s:.0%} of the floor (target >= 50%)"
-    )
-    print(f"              {repeat_share(small):.1%} of records answered from the repeat cache")
-    _, small_rss = timed([*classify, str(small)])
-    print(
-        f"peak RSS:     {small_rss / 1024:5.0f} MiB at 100,000 records, {peak / 1024:5.0f} MiB at "
-        f"{args.records:,} (target <= 100 MiB, flat)"
-    )
-
-
-def full_path(args: argparse.Namespace, small: Path, classify: list[str]) -> None:
-    """Every record parsed and classified (the cache off): what all-different lines cost."""
-    off = {**os.environ, "KLING_ERRORS_NO_REPEATS": "1"}
-    floor_s, ours_s, _ = median_pair(
-        [PYTHON, str(HERE / "floor.py"), str(small)], [*classify, str(small)], args.runs, b_env=off
-    )
-    print(
-        f"full path:    {ours_s:7.2f} s  {100_000 / ours_s:>9,.0f} records/s  "
-        f"= {floor_s / ours_s:.0%} of the floor on 100,000 records (repeat cache off)"
-    )
-
-
-def text_log(args: argparse.Namespace, classify: list[str]) -> None:
-    """A mostly plain-text log (examples/sample.log, repeated): the cache does not apply to
-    text lines, so this is the full path for the log shape many apps write."""
-    DATA.mkdir(exist_ok=True)
-    path = DATA / "sample-x3000.log"
-    if not path.exists():
-        path.write_bytes((HERE.parent / "examples" / "sample.log").read_bytes() * 3000)
-    from kling_errors._read import read_paths
-
-    records = sum(1 for _ in read_paths([str(path)]))
-    seconds = statistics.median(timed([*classify, str(path)])[0] for _ in range(args.runs))
-    print(
-        f"text log:     {seconds:7.2f} s  {records / seconds:>9,.0f} records/s  "
-        f"({records:,} records: sample.log x 3,000)"
-    )
-
-
-def repeat_share(log: Path) -> float:
-    """Share of the log's records that the repeat cache answers (counted in-process)."""
-    from kling_errors._repeat import Repeats
-
-    from kling_errors import Engine
-    from kling_errors._output import Writer
-    from kling_errors._read import read_paths
-
-    writer = Writer(open(os.devnull, "w"), "jsonl")  # noqa: SIM115 - lives as long as the run
-    repeats = Repeats(Engine(), writer.format, writer.escape)
-    total = hits = 0
-    for index, raw in enumerate(read_paths([str(log)], None, repeats.sketch)):
-        total += 1
-        if raw.sketch is not None:
-            hits += raw.value is None
-            repeats.answer(raw, index)
-    return hits / total
-
-
-def scaling(args: argparse.Namespace, log: Path, small: Path, classify: list[str]) -> None:
-    off = {**os.environ, "KLING_ERRORS_NO_REPEATS": "1"}
+def scaling(args: argparse.Namespace) -> None:
+    log = realistic(200_000)
     with tempfile.TemporaryDirectory() as tmp:
         rules = extra_rules(Path(tmp))
-        base_s, extra_s, _ = median_pair(
-            [*classify, str(log)], [*classify, "--rules", str(rules), str(log)], args.runs
-        )
-        # The same on the full path, where every record goes through the matcher.
-        full_base, full_extra, _ = median_pair(
-            [*classify, str(small)],
-            [*classify, "--rules", str(rules), str(small)],
+        (base, _), (extra, _) = medians(
+            [[*CLASSIFY, "-j1", str(log)], [*CLASSIFY, "-j1", "--rules", str(rules), str(log)]],
             args.runs,
-            env=off,
         )
-    print(
-        f"+1,000 rules: {extra_s:7.2f} s  = {base_s / extra_s:.0%} of the built-in-only throughput (target >= 70%)"
-    )
-    print(f"              full path (100,000 records): {full_base / full_extra:.0%}")
+    print(f"+1,000 rules:  {extra:7.2f} s vs {base:.2f} s = {base / extra:.0%} of the built-in-only "
+          "throughput (target >= 70%)")  # fmt: skip
 
 
 def startup(args: argparse.Namespace) -> None:
     record = b'{"status": 429, "body": {"code": 1303, "message": "parallel task over resource pack limit"}}\n'
+    command = [CLI, "classify", "--no-config"]
     imports, one = [], []
-    timed([CLI, "classify", "--no-config"], stdin=record)  # warm the rule cache
     for _ in range(args.startup_runs):
         imports.append(timed([PYTHON, "-c", "import click, yaml, jinja2"])[0])
-        one.append(timed([CLI, "classify", "--no-config"], stdin=record)[0])
+        one.append(timed(command, stdin=record)[0])
     imp, cls = statistics.median(imports), statistics.median(one)
-    print(
-        f"start-up:     {cls * 1000:5.0f} ms for one record vs {imp * 1000:5.0f} ms for the imports "
-        f"= {cls / imp:.2f}x (target <= 1.5x)"
-    )
+    print(f"start-up:      {cls * 1000:5.0f} ms for one record vs {imp * 1000:5.0f} ms for the "
+          f"imports = {cls / imp:.2f}x (target <= 1.5x; rule store off)")  # fmt: skip
+
+
+PARTS = {"logs": logs, "jobs": jobs, "memory": memory, "scaling": scaling, "startup": startup}
 
 
 def main() -> None:
@@ -213,29 +203,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=15)
-    parser.add_argument(
-        "--parts",
-        default="throughput,full-path,scaling,startup",
-        help="any of throughput,full-path,scaling,startup",
-    )
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"any of {','.join(PARTS)}")
     args = parser.parse_args()
-    parts = set(args.parts.split(","))
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-    classify = [CLI, "classify", "--no-config", "--format", "jsonl"]
-    if parts & {"throughput", "full-path", "scaling"}:
-        log = make_log(args.records)
-        print(f"log: {log.name} ({log.stat().st_size / 1e6:.0f} MB, {args.records:,} records)")
-        if "throughput" in parts:
-            throughput(args, log, make_log(100_000), classify)
-        if "full-path" in parts:
-            full_path(args, make_log(100_000), classify)
-            text_log(args, classify)
-        if "scaling" in parts:
-            scaling(args, log, make_log(100_000), classify)
-    if "startup" in parts:
-        startup(args)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}")  # fmt: skip
+    for part in args.parts.split(","):
+        PARTS[part](args)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ EXIT_USAGE = 2
 EXIT_BAD_RULES = 3
 EXIT_BAD_INPUT = 4
 EXIT_UNMATCHED = 5
-EXIT_TESTS_FAILED = 6
+EXIT_CHECK_FAILED = 6  # a check failed: rules test/lint --strict/eval, docs --check, check-request
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ._models import Conditions, Event, Rule
-from ._regex import PatternSet
+from ._regex import SET_MAX_MEM, PatternSet
 
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
@@ -43,6 +43,7 @@ class _Entry:
     rank: Rank
     message_id: int | None  # index of its message regex in the matcher's PatternSet
     text_id: int | None
+    names: tuple[str, ...]  # the conditions of the set, as Candidate shows them
 
 
 class _Hits:
@@ -63,6 +64,10 @@ class _Hits:
             text = self._event.match_text or self._event.message or ""
             self._text_hits = self._texts.hits(text[:MAX_MATCH_CHARS])
         return self._text_hits
+
+
+def _candidate(entry: _Entry) -> Candidate:
+    return Candidate(entry.rule, entry.alternative, entry.names, entry.rank)
 
 
 def _holds(entry: _Entry, event: Event, hits: _Hits) -> bool:
@@ -103,7 +108,9 @@ class Matcher:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         every = [(rule, alt, c) for rule in rules for alt, c in enumerate(rule.match)]
-        self._messages = PatternSet([c.message.pattern for _, _, c in every if c.message])
+        self._messages = PatternSet(
+            [c.message.pattern for _, _, c in every if c.message], max_mem=SET_MAX_MEM
+        )
         self._texts = PatternSet([c.text.pattern for _, _, c in every if c.text])
         self._by_code: dict[int, list[_Entry]] = defaultdict(list)
         self._by_status: dict[int, list[_Entry]] = defaultdict(list)
@@ -121,6 +128,7 @@ class Matcher:
                 rank(rule, c, positions[rule.id]),
                 self._messages.id_of(c.message.pattern) if c.message else None,
                 self._texts.id_of(c.text.pattern) if c.text else None,
+                c.names(),
             )
             if c.service_code is not None:
                 for code in c.service_code:
@@ -173,8 +181,7 @@ class Matcher:
                 continue
             current = best.get(entry.rule.id)
             if current is None or entry.rank > current.rank:
-                names = entry.rule.match[entry.alternative].names()
-                best[entry.rule.id] = Candidate(entry.rule, entry.alternative, names, entry.rank)
+                best[entry.rule.id] = _candidate(entry)
         return sorted(best.values(), key=lambda c: c.rank, reverse=True)
 
     def best(self, event: Event) -> Candidate | None:
@@ -185,10 +192,7 @@ class Matcher:
         for entry in self._possible(event, hits):
             if (winner is None or entry.rank > winner.rank) and _holds(entry, event, hits):
                 winner = entry
-        if winner is None:
-            return None
-        conditions = winner.rule.match[winner.alternative]
-        return Candidate(winner.rule, winner.alternative, conditions.names(), winner.rank)
+        return None if winner is None else _candidate(winner)
 
 
 RANK_NAMES = (

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from ._engine import Engine
 from ._output import Summary, Writer
 from ._pipeline import RunOptions, tails
-from ._read import STDIN, ReadProgress, read_stream, reads_as_lines
-from ._read._lines import line_records
-from ._read._raw import Bounded, physical_lines
+from ._read import STDIN, ReadProgress, part_records, reads_as_lines
 from ._read._split import Part, split
 
 PART_BYTES = 2 << 20  # input per task: small enough to keep the parent's memory flat
@@ -75,13 +73,7 @@ def _classify_part(part: Part) -> _PartResult:
     assert _WORK is not None, "workers are forked after _WORK is set"
     work = _WORK
     result = _PartResult(0, [])
-    with open(part.path, "rb") as handle:
-        handle.seek(part.start)
-        stream = Bounded(handle, part.end - part.start)
-        if part.start == 0:
-            records = read_stream(stream, part.path)
-        else:
-            records = line_records(physical_lines(stream, part.lines_before), part.path)
+    with part_records(part) as (records, stream):
         for diagnosis, tail in tails(work.engine, work.writer, records, work.options, 0):
             result.count += 1
             result.summary.add(diagnosis)

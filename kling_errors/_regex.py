@@ -122,26 +122,28 @@ def _nested(items: Any, inside_repeat: bool) -> bool:
     return False
 
 
-# RE2 matches a Set with a lazily built DFA whose states live in a budget (max_mem). The
-# built-in message families, case-insensitive, need more than the default 8 MB: on varied
-# log messages the DFA then flushes its states again and again, and a search costs ~100 µs
-# instead of ~2 µs (bench/run.py's realistic log). 32 MB holds them; memory is used only as
-# states are built.
-SET_MAX_MEM = 32 << 20
-_SET_OPTIONS = re2.Options()
-_SET_OPTIONS.case_sensitive = False
-_SET_OPTIONS.log_errors = False
-_SET_OPTIONS.never_capture = True
-_SET_OPTIONS.max_mem = SET_MAX_MEM
+# RE2 matches a Set with a lazily built DFA whose states live in a memory budget (max_mem).
+# The built-in message families, case-insensitive, need more than the default 8 MB: on
+# varied log messages the DFA then flushes its states again and again, and a search costs
+# ~100 µs instead of a few. Measured on bench/make_realistic.py's log (1M records, --jobs 1):
+# 8 MB 48 MiB RSS but 1.6x the time of 16 MB; 16 MB 60 MiB; 24 MB 68 MiB and 6 % faster.
+# 16 MB keeps a process under the 64 MiB target; other sets keep RE2's default.
+SET_MAX_MEM = 16 << 20
+DEFAULT_MAX_MEM = 8 << 20
 
 
 class PatternSet:
     """Many rule regexes searched in one pass (RE2's Set): the cost per record does not
     grow with the number of rules."""
 
-    def __init__(self, patterns: list[str]) -> None:
+    def __init__(self, patterns: list[str], max_mem: int = DEFAULT_MAX_MEM) -> None:
+        options = re2.Options()
+        options.case_sensitive = False
+        options.log_errors = False
+        options.never_capture = True
+        options.max_mem = max_mem
         self._ids: dict[str, int] = {}
-        self._set = re2.Set.SearchSet(_SET_OPTIONS) if patterns else None
+        self._set = re2.Set.SearchSet(options) if patterns else None
         for pattern in patterns:
             if pattern not in self._ids and self._set is not None:
                 self._ids[pattern] = self._set.Add(pattern)

@@ -23,6 +23,7 @@ import json
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from ._raw import (
     CHUNK,
     MAX_RECORD_BYTES,
     STDIN,
+    Bounded,
     Prepended,
     RawRecord,
     Readable,
@@ -42,6 +44,7 @@ from ._raw import (
     looks_utf16,
     physical_lines,
 )
+from ._split import Part
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -150,6 +153,19 @@ def read_stream(stream: Readable, name: str) -> Iterator[RawRecord]:
             yield from line_records(lines, name)
     except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz stream
         yield RawRecord(Location(name), unreadable=f"input ended abruptly: {exc}")
+
+
+@contextmanager
+def part_records(part: Part) -> Iterator[tuple[Iterator[RawRecord], Bounded]]:
+    """The records of one part of a file (_split), as a whole-file read gives them, and the
+    bounded stream they come from (``left`` > 0 afterwards: the reader gave up early)."""
+    with open(part.path, "rb") as handle:
+        handle.seek(part.start)
+        stream = Bounded(handle, part.end - part.start)
+        if part.start == 0:
+            yield read_stream(stream, part.path), stream
+        else:
+            yield line_records(physical_lines(stream, part.lines_before), part.path), stream
 
 
 def reads_as_lines(path: str) -> bool:

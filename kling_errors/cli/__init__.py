@@ -33,7 +33,7 @@ Exit codes (the constants come from ``kling_errors._exceptions``, which the exce
                              reads (InputError)
     5     EXIT_UNMATCHED     ``classify --fail-on-unmatched`` (or the config's
                              fail_on_unmatched) and a record was unmatched or unreadable
-    6     EXIT_TESTS_FAILED  a check failed: ``rules test`` (an example),
+    6     EXIT_CHECK_FAILED  a check failed: ``rules test`` (an example),
                              ``rules lint --strict`` (a warning), ``rules eval
                              --min-accuracy`` (accuracy below the floor), ``docs --check``
                              (stale files), ``check-request`` (a payload with an error
@@ -53,9 +53,9 @@ from .. import __version__
 from .._exceptions import (
     EXIT_BAD_INPUT,
     EXIT_BAD_RULES,
+    EXIT_CHECK_FAILED,
     EXIT_INTERNAL,
     EXIT_OK,
-    EXIT_TESTS_FAILED,
     EXIT_UNMATCHED,
     EXIT_USAGE,
     KlingErrorsError,
@@ -72,9 +72,9 @@ from ._rules import rules
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_BAD_RULES",
+    "EXIT_CHECK_FAILED",
     "EXIT_INTERNAL",
     "EXIT_OK",
-    "EXIT_TESTS_FAILED",
     "EXIT_UNMATCHED",
     "EXIT_USAGE",
     "main",

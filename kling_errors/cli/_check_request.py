@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .._exceptions import EXIT_TESTS_FAILED
+from .._exceptions import EXIT_CHECK_FAILED
 from .._read import STDIN, check_paths, read_paths
 
 
@@ -58,4 +58,4 @@ def check_request_command(
             for violation in found:
                 click.echo(f"  {violation}")
     if failed:
-        sys.exit(EXIT_TESTS_FAILED)
+        sys.exit(EXIT_CHECK_FAILED)

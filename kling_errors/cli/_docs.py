@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .._config import RuleSets
-from .._exceptions import EXIT_TESTS_FAILED
+from .._exceptions import EXIT_CHECK_FAILED
 from .._report_file import report_file
 from ._options import output_option, rule_set_options
 
@@ -40,7 +40,7 @@ from ._options import output_option, rule_set_options
 @click.option(
     "--check",
     is_flag=True,
-    help=f"Exit {EXIT_TESTS_FAILED} if the files in --docs-dir (or -o) differ from the rules.",
+    help=f"Exit {EXIT_CHECK_FAILED} if the files in --docs-dir (or -o) differ from the rules.",
 )
 @click.option("--docs-dir", default="docs", show_default=True, type=click.Path(file_okay=False))
 @rule_set_options
@@ -88,6 +88,6 @@ def docs(
     if stale:
         click.echo(f"error: out of date with the rules: {', '.join(stale)}", err=True)
         click.echo("hint: run `kling-errors docs --update` and commit the result", err=True)
-        sys.exit(EXIT_TESTS_FAILED)
+        sys.exit(EXIT_CHECK_FAILED)
     if check:
         click.echo(f"ok: {', '.join(str(t) for t in targets.values())} up to date")

@@ -14,7 +14,7 @@ import sys
 import click
 
 from .._config import RuleSets
-from .._exceptions import EXIT_BAD_RULES, EXIT_TESTS_FAILED, EXIT_USAGE, InputError
+from .._exceptions import EXIT_BAD_RULES, EXIT_CHECK_FAILED, EXIT_USAGE, InputError
 from .._read import check_paths, read_paths
 from .._report_file import check_output, report_file
 from .._rules import collect
@@ -74,12 +74,12 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
         click.echo(str(result))
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
-        sys.exit(EXIT_TESTS_FAILED)
+        sys.exit(EXIT_CHECK_FAILED)
 
 
 @rules.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--strict", is_flag=True, help=f"Exit {EXIT_TESTS_FAILED} if there is any warning.")
+@click.option("--strict", is_flag=True, help=f"Exit {EXIT_CHECK_FAILED} if there is any warning.")
 @rule_set_options
 def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> None:
     """Warnings: rules that can never win, same-specificity overlaps, slow regexes,
@@ -92,7 +92,7 @@ def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> Non
         click.echo(str(finding))
     click.echo(f"{len(findings)} warning(s)")
     if strict and findings:
-        sys.exit(EXIT_TESTS_FAILED)
+        sys.exit(EXIT_CHECK_FAILED)
 
 
 @rules.command("list")
@@ -198,7 +198,7 @@ def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
 @click.option(
     "--min-accuracy",
     type=click.FloatRange(0, 1),
-    help=f"Exit {EXIT_TESTS_FAILED} when category or retryable accuracy is below this (0-1).",
+    help=f"Exit {EXIT_CHECK_FAILED} when category or retryable accuracy is below this (0-1).",
 )
 @rule_set_options
 def eval_rules(
@@ -222,4 +222,4 @@ def eval_rules(
         below = f"{lowest * 100:.1f}% is below --min-accuracy {min_accuracy * 100:.1f}%"
         click.echo(f"error: accuracy {below}", err=True)
         click.echo("hint: the misses above say which rule answered each record and why", err=True)
-        sys.exit(EXIT_TESTS_FAILED)
+        sys.exit(EXIT_CHECK_FAILED)
