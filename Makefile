@@ -32,7 +32,7 @@ accuracy: dev
 
 ## make fuzz: the long property-based run (FUZZ_EXAMPLES per property, default 100000)
 fuzz: dev
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_hostile.py tests/test_repeat.py \
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_hostile.py tests/test_parallel.py \
 	  -q --durations=0 -k "arbitrary_bytes or one_output or each_give or truncated_json or exactly"
 
 ## make docs: regenerate docs/ from the rules

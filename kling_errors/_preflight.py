@@ -21,7 +21,6 @@ from ._paths import schemas_dir
 from ._regex import compile_rule_regex, regex_error
 
 ENDPOINTS = ("text2video", "image2video")
-_V1201 = (1201, "kling.request.1201")
 _CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
 
@@ -53,13 +52,6 @@ def _data(name: str) -> dict[str, Any]:
     return data
 
 
-def _json_path(parts: Any) -> str:
-    path = "$"
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
 def _schema_violations(payload: dict[str, Any], endpoint: str) -> list[Violation]:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
@@ -71,7 +63,7 @@ def _schema_violations(payload: dict[str, Any], endpoint: str) -> list[Violation
     validator = Draft202012Validator(_data(f"{endpoint}.schema.json"), registry=registry)
     found = []
     for error in validator.iter_errors(payload):
-        path = _json_path(error.absolute_path)
+        path = error.json_path
         if error.validator == "anyOf" and not error.absolute_path:
             needed = " or ".join(sorted({r for s in error.validator_value for r in s["required"]}))
             found.append(Violation("$", f"missing {needed}", f"set {needed}"))

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 
 from ._exceptions import Problem
 from ._paths import schemas_dir
@@ -50,9 +50,9 @@ def _describe(error: ValidationError) -> str:
     """jsonschema's message, shortened to the part a rule author needs."""
     if error.validator == "oneOf" and error.context:
         # Report the branch that came closest instead of "is not valid under any".
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        if deepest.absolute_path:
-            return _describe(deepest)
+        closest = best_match(error.context)
+        if len(closest.absolute_path) > len(error.absolute_path):
+            return _describe(closest)
         kinds = sorted({_schema_kind(e.schema, str(e.validator)) for e in error.context})
         return f"{_short(error.instance)} is not any of the accepted forms ({', '.join(kinds)})"
     if error.validator == "additionalProperties":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +124,20 @@ def test_engine_is_reusable_and_keeps_input_order() -> None:
         "kling.auth.1004",
     ]
     assert [d.index for d in out] == [0, 1, 2]
+
+
+def test_diagnosis_to_dict_is_exactly_the_record_classify_writes() -> None:
+    """Two serialisers, one truth: the CLI's fast encoder (6x json.dumps of to_dict) and
+    Diagnosis.to_dict give the same record for every corpus input, whatever its outcome."""
+    from kling_errors._eval import read_corpus
+    from kling_errors._output import RecordEncoder
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    encoder = RecordEncoder()
+    engine = Engine()
+    seen = set()
+    for index, labelled in enumerate(read_corpus([corpus])):
+        diagnosis = engine.classify(labelled.input, index=index)
+        seen.add(diagnosis.outcome)
+        assert json.loads(encoder.encode(diagnosis)) == diagnosis.to_dict()
+    assert seen == {"matched", "unmatched", "not_an_error", "unreadable"}

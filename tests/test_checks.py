@@ -329,3 +329,21 @@ def test_an_unknown_lint_check_id_is_refused_naming_the_known_ones(engine: Engin
 def test_builtin_rules_match_all_their_own_examples(engine: Engine) -> None:
     found = [f for f in lint(engine) if f.check_id == "example-not-matched"]
     assert found == []
+
+
+def test_rules_lint_disable_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kling_errors.cli import main
+
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "version: 1\nrules:\n" + textwrap.indent(rule("team.unproven", "{http_status: 500}"), "  ")
+    )
+    base = ["rules", "lint", "--no-config", "--strict", str(path)]
+    warned = CliRunner().invoke(main, base)
+    assert warned.exit_code == 6 and "warning[no-examples]: team.unproven" in warned.output
+    quiet = CliRunner().invoke(main, [*base, "--disable", "no-examples"])
+    assert quiet.exit_code == 0 and "0 warning(s)" in quiet.output
+    refused = CliRunner().invoke(main, [*base, "--disable", "no-such-check"])
+    assert refused.exit_code == 2 and "known checks: no-examples" in refused.output

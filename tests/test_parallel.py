@@ -69,9 +69,7 @@ def records_of_parts(path: Path, part_bytes: int) -> list[tuple[str, object, str
 LINES = st.one_of(st.sampled_from(LINE_KINDS[:3]), st.sampled_from(LINE_KINDS))
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(LINES, min_size=1, max_size=60), st.integers(1, 400))
 # A JSON value left open, then a traceback: the next JSON line ends the traceback, the one
 # after starts a text record that a stack frame still joins. Only a third JSON line in a

@@ -80,14 +80,28 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
 @rules.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--strict", is_flag=True, help=f"Exit {EXIT_CHECK_FAILED} if there is any warning.")
+@click.option(
+    "--disable",
+    "disabled",
+    multiple=True,
+    metavar="ID",
+    help="Skip a check (repeatable): no-examples, example-not-matched, never-wins,"
+    " ambiguous-overlap, nested-quantifier.",
+)
 @rule_set_options
-def lint_rules(paths: tuple[str, ...], strict: bool, rule_sets: RuleSets) -> None:
-    """Warnings: rules that can never win, same-specificity overlaps, slow regexes,
-    rules without examples. PATHS are loaded on top and only their rules are linted."""
+def lint_rules(
+    paths: tuple[str, ...], strict: bool, disabled: tuple[str, ...], rule_sets: RuleSets
+) -> None:
+    """Warnings: examples a rule's own conditions do not match, rules that never win,
+    same-specificity overlaps, slow regexes, rules without examples. PATHS are loaded on
+    top and only their rules are linted. Each warning names its check: --disable ID."""
     from .._lint import lint  # lazy: authoring module (module docstring)
 
     engine = rule_sets.with_paths(*paths).engine()
-    findings = lint(engine, _only(paths))
+    try:
+        findings = lint(engine, _only(paths), frozenset(disabled))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--disable") from None
     for finding in findings:
         click.echo(str(finding))
     click.echo(f"{len(findings)} warning(s)")
