@@ -19,11 +19,11 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ._engine import Engine
-from ._output import Summary, Writer
-from ._pipeline import RunOptions, tails
+from ._output import Writer
+from ._pipeline import RunOptions, Tally, classified
 from ._read import STDIN, ReadProgress, part_records, reads_as_lines
 from ._read._split import Part, split
 
@@ -47,7 +47,7 @@ def default_jobs(paths: list[str]) -> int:
 class _PartResult:
     count: int
     tails: list[str]
-    summary: Summary = field(default_factory=Summary)
+    tally: Tally
     stopped: bool = False  # the reader gave up before the part's end (an endless line)
 
 
@@ -56,6 +56,7 @@ class _Work:
     engine: Engine
     writer: Writer
     options: RunOptions
+    tally: Tally  # the parent's: a worker counts what it counts
 
 
 _WORK: _Work | None = None  # set in the parent before forking; inherited by the workers
@@ -72,11 +73,11 @@ def _start_worker() -> None:
 def _classify_part(part: Part) -> _PartResult:
     assert _WORK is not None, "workers are forked after _WORK is set"
     work = _WORK
-    result = _PartResult(0, [])
+    result = _PartResult(0, [], work.tally.empty())
     with part_records(part) as (records, stream):
-        for diagnosis, tail in tails(work.engine, work.writer, records, work.options, 0):
+        for raw, diagnosis, tail in classified(work.engine, work.writer, records, work.options, 0):
             result.count += 1
-            result.summary.add(diagnosis)
+            result.tally.add(raw, diagnosis)
             if not work.options.summary:
                 result.tails.append(tail)
         result.stopped = stream.left > 0
@@ -105,14 +106,14 @@ class Splitter:
         engine: Engine,
         writer: Writer,
         options: RunOptions,
-        tally: Summary,
+        tally: Tally,
         index: int,
         progress: ReadProgress | None,
         on_progress: Callable[[int], None] | None,
     ) -> int:
         """Classify and write every part in order; returns the index after the last record."""
         global _WORK  # noqa: PLW0603 - handed to the forked workers
-        _WORK = _Work(engine, writer, options)
+        _WORK = _Work(engine, writer, options, tally)
         writer.out.flush()  # nothing buffered may be copied into the workers
         context = multiprocessing.get_context("fork")
         parts = iter(self.parts)
@@ -133,7 +134,7 @@ class Splitter:
                     index += 1
                 if options.summary:
                     index += result.count
-                tally.merge(result.summary)
+                tally.merge(result.tally)
                 if progress is not None:
                     progress.bytes_read += part.end - part.start
                 if on_progress is not None:

@@ -10,14 +10,15 @@ runs on one process or in each worker (_run, _parallel), so the output cannot di
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._engine import Engine
 from ._match import explain_candidates
 from ._models import Diagnosis
-from ._output import Writer
+from ._output import Summary, Writer
 from ._read import RawRecord, ReadProgress, read_paths
+from ._report import ReportData
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,45 @@ def classify_paths(
     return (engine or Engine()).classify_records(read_paths(paths, progress))
 
 
-def tails(
+def classified(
     engine: Engine, writer: Writer, records: Iterable[RawRecord], options: RunOptions, start: int
-) -> Iterator[tuple[Diagnosis, str]]:
-    """Each record's diagnosis and its formatted record minus the index (Writer.tail);
+) -> Iterator[tuple[RawRecord, Diagnosis, str]]:
+    """Each record, its diagnosis and its formatted record minus the index (Writer.tail);
     ``start`` is the index of the first record. The one place records are formatted."""
     for index, raw in enumerate(records, start):
         diagnosis = engine.classify_raw(raw, index)
         why: list[dict[str, Any]] | None = None
         if options.why and raw.unreadable is None:
             why = explain_candidates(engine.candidates(raw.value))
-        yield diagnosis, "" if options.summary else writer.tail(diagnosis, why)
+        yield raw, diagnosis, "" if options.summary else writer.tail(diagnosis, why)
+
+
+def tails(
+    engine: Engine, writer: Writer, records: Iterable[RawRecord], options: RunOptions, start: int
+) -> Iterator[tuple[Diagnosis, str]]:
+    """classified() without the raw records."""
+    for _, diagnosis, tail in classified(engine, writer, records, options, start):
+        yield diagnosis, tail
+
+
+@dataclass
+class Tally:
+    """What a run counts besides the records it writes: the summary, and the report's data
+    when `--report` asks for it. Workers each keep one; the parent merges them."""
+
+    summary: Summary = field(default_factory=Summary)
+    report: ReportData | None = None
+
+    def add(self, raw: RawRecord, diagnosis: Diagnosis) -> None:
+        self.summary.add(diagnosis)
+        if self.report is not None:
+            self.report.add(raw, diagnosis)
+
+    def merge(self, other: Tally) -> None:
+        self.summary.merge(other.summary)
+        if self.report is not None and other.report is not None:
+            self.report.merge(other.report)
+
+    def empty(self) -> Tally:
+        """A new tally that counts what this one counts."""
+        return Tally(report=ReportData() if self.report is not None else None)

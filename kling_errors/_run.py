@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from ._engine import Engine
-from ._output import Summary, Writer
+from ._output import Writer
 from ._parallel import Splitter
-from ._pipeline import RunOptions, tails
+from ._pipeline import RunOptions, Tally, classified
 from ._read import ReadProgress, read_paths
+from ._report import ReportData
 
 
 def run(
@@ -24,29 +25,33 @@ def run(
     jobs: int = 1,
     progress: ReadProgress | None = None,
     on_progress: Callable[[int], None] | None = None,
-) -> Summary:
+    report: bool = False,
+) -> Tally:
     """Classify every record of ``paths`` and write them (or their summary) to ``out``.
 
-    ``on_progress(records_done)`` is called now and then; the returned Summary counts
-    every record (what `--fail-on-unmatched` and `--summary` read).
+    ``on_progress(records_done)`` is called now and then; the returned Tally counts every
+    record (what `--fail-on-unmatched` and `--summary` read) and, with ``report``, holds
+    what `--report` shows.
     """
     writer = Writer(out, options.fmt, options.color)
-    tally = Summary()
+    tally = Tally(report=ReportData() if report else None)
     index = 0
     for path in paths:
         splitter = Splitter.for_path(path, jobs)
         if splitter is not None:
             index = splitter.run(engine, writer, options, tally, index, progress, on_progress)
             continue
-        for diagnosis, tail in tails(engine, writer, read_paths([path], progress), options, index):
+        records = read_paths([path], progress)
+        for raw, diagnosis, tail in classified(engine, writer, records, options, index):
             if on_progress is not None and index % 1000 == 0:
                 on_progress(index)
-            tally.add(diagnosis)
+            tally.add(raw, diagnosis)
             if not options.summary:
                 writer.write(index, tail)
             index += 1
     if options.summary:
-        text = tally.to_text() if options.fmt == "text" else json.dumps(tally.to_dict(), indent=2)
+        summary, as_text = tally.summary, options.fmt == "text"
+        text = summary.to_text() if as_text else json.dumps(summary.to_dict(), indent=2)
         out.write(text + "\n")
     else:
         writer.close()

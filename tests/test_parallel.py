@@ -135,8 +135,8 @@ def test_jobs_give_the_output_and_summary_of_one_process(
     monkeypatch.setattr(_parallel, "PART_BYTES", 32 * 1024)  # many parts from a small log
     assert Splitter.for_path(str(log), 2) is not None
     one, many = io.StringIO(), io.StringIO()
-    summary_one = run(ENGINE, [str(log), str(log)], one, options, jobs=1)
-    summary_many = run(ENGINE, [str(log), str(log)], many, options, jobs=2)
+    summary_one = run(ENGINE, [str(log), str(log)], one, options, jobs=1).summary
+    summary_many = run(ENGINE, [str(log), str(log)], many, options, jobs=2).summary
     assert many.getvalue() == one.getvalue()
     assert summary_many == summary_one and summary_one.total == 2 * len(records_of(log))
 

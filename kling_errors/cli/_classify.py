@@ -13,6 +13,7 @@ from .._parallel import default_jobs
 from .._pipeline import RunOptions
 from .._read import STDIN, ReadProgress, check_paths
 from .._report_file import check_output, report_file
+from .._report_html import ReportPage, describe, render_report
 from .._run import run
 from ._options import output_option, rule_set_options
 
@@ -45,6 +46,20 @@ from ._options import output_option, rule_set_options
     help="Processes to classify with [default: the cores, for files of 4 MiB a core or more;"
     " 1 for stdin]. The output is the same whatever the number.",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="Also write an HTML report of the run here: totals, failures over time, top rules,"
+    " retry advice, unmatched messages (one self-contained page).",
+)
+@click.option(
+    "--report-reference",
+    default="errors.html",
+    show_default=True,
+    metavar="URL",
+    help="Where the report links rule ids to: the HTML reference `kling-errors docs` writes.",
+)
 @rule_set_options
 def classify(
     files: tuple[str, ...],
@@ -56,12 +71,15 @@ def classify(
     color: bool | None,
     quiet: bool,
     jobs: int | None,
+    report_path: str | None,
+    report_reference: str,
     rule_sets: RuleSets,
 ) -> None:
     """Classify logged Kling errors from FILES (or stdin), one result per record."""
     paths = list(files) or [STDIN]
     check_paths(paths)
     check_output(output, paths)
+    check_output(report_path, paths)
     engine = rule_sets.engine()
     to_terminal = output is None and sys.stdout.isatty()
     fmt = fmt or rule_sets.config.format or ("text" if to_terminal else "jsonl")
@@ -82,8 +100,15 @@ def classify(
             jobs=default_jobs(paths) if jobs is None else jobs,
             progress=reading,
             on_progress=progress.update if progress is not None else None,
+            report=report_path is not None,
         )
     if progress is not None:
         progress.close()
-    if fail_on_unmatched and (tally.outcomes["unmatched"] or tally.outcomes["unreadable"]):
+    if report_path is not None and tally.report is not None:
+        page = ReportPage(tuple(paths), report_reference, len(engine.rules))
+        with report_file(report_path) as handle:
+            handle.write(render_report(tally.summary, tally.report, page))
+        click.echo(describe(report_path, tally.report, tally.summary), err=True)
+    outcomes = tally.summary.outcomes
+    if fail_on_unmatched and (outcomes["unmatched"] or outcomes["unreadable"]):
         sys.exit(EXIT_UNMATCHED)
