@@ -43,6 +43,11 @@ class Engine:
         saved = _store.read(_RENDERS_KIND, self._renders_key)
         self._builder = DiagnosisBuilder(saved.get("templates") if saved else None)
 
+    def __reduce__(self) -> tuple[type[Engine], tuple[RuleSet]]:
+        """Pickled as its rule set (compiled regexes cannot cross a process): a worker
+        rebuilds the matcher from it, without reading or validating rule files."""
+        return (Engine, (self.rules,))
+
     def save_renders(self) -> None:
         """Keep this run's remediation texts for the next run with the same rules (in the
         store, see _store); best effort. `classify` does this at the end of a run."""

@@ -58,6 +58,10 @@ class _OnFirstUse:
         )
         return found
 
+    def __reduce__(self) -> tuple[type[_OnFirstUse], tuple[str]]:
+        """Pickled as its pattern: a worker process compiles it again on first use."""
+        return (_OnFirstUse, (self.pattern,))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _OnFirstUse) and other.pattern == self.pattern
 
