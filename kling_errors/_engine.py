@@ -5,7 +5,6 @@ input record ──to_event──▶ Event ──Matcher──▶ Candidate ─�
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from importlib.util import find_spec
@@ -14,7 +13,6 @@ from typing import Any
 
 from . import _diagnosis, _render, _store
 from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
-from ._exceptions import KlingAPIError
 from ._match import Candidate, Matcher
 from ._models import Diagnosis, Location, Rule
 from ._normalize import Verdict, fine_in_words, to_event
@@ -144,45 +142,3 @@ def default_engine() -> Engine:
 def classify(record: Any) -> Diagnosis:
     """Diagnose one record with the built-in rules."""
     return default_engine().classify(record)
-
-
-def _response_record(response: Any) -> Any:
-    """A requests/httpx/aiohttp-like response as a record; dicts and strings pass through."""
-    if isinstance(response, dict | str):
-        return response
-    status = getattr(response, "status_code", None) or getattr(response, "status", None)
-    headers = dict(getattr(response, "headers", {}) or {})
-    try:
-        body: Any = response.text
-        if callable(body):  # aiohttp: text() is a coroutine function; use what was read
-            body = None
-    except Exception:
-        body = None
-    record: dict[str, Any] = {"status": status, "headers": headers, "body": body}
-    url = getattr(response, "url", None)
-    if url is not None:
-        record["url"] = str(url)
-    request = getattr(response, "request", None)
-    method = getattr(request, "method", None)
-    if isinstance(method, str):
-        record["method"] = method
-    return record
-
-
-def raise_for_error(response: Any, *, engine: Engine | None = None) -> Any:
-    """Raise KlingAPIError if the response is a Kling error (a failed task included).
-
-    Returns the parsed JSON body (or the record itself) when it is not an error, so
-    ``data = raise_for_error(resp)["data"]`` reads naturally.
-    """
-    record = _response_record(response)
-    diagnosis = (engine or default_engine()).classify(record)
-    if diagnosis.is_error:
-        raise KlingAPIError(diagnosis)
-    body = record.get("body") if isinstance(record, dict) and "status" in record else record
-    if isinstance(body, str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            return body
-    return body
