@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ._engine import Engine
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, Problem, RuleError
 from ._rules import RuleSource, builtin_source, user_source
 from ._yaml import YamlDocument, load_yaml
 
@@ -83,19 +83,36 @@ def _pyproject_section(path: Path) -> dict[str, Any] | None:
 def load_config(path: Path) -> Config:
     name = str(path)
     doc = YamlDocument(name, None)  # TOML gives no positions; YAML does
+    problems: list[Problem] = []
     if path.name == "pyproject.toml":
         data: Any = _pyproject_section(path) or {}
     else:
-        doc, problems = load_yaml(path.read_text(encoding="utf-8"), name)
-        if problems:
-            raise ConfigError(problems)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = Problem(name, None, None, f"cannot read the config: {exc}")
+            raise ConfigError([problem]) from None
+        doc, problems = load_yaml(text, name)
+        if doc.data is None and problems:
+            raise ConfigError(problems)  # not readable as YAML at all
         data = doc.data or {}
     from ._schema import schema_problems  # jsonschema loads only when a config exists
 
     doc.data = data
-    problems = schema_problems(doc, "config.schema.json")
+    problems += schema_problems(doc, "config.schema.json")
     if problems:
         raise ConfigError(problems)
+    missing = [
+        doc.problem(
+            ("rules", i),
+            f"rule path {entry!r} does not exist (relative to the config: {path.parent / entry})",
+            f"fix the path in {path.name}, or run with --no-config",
+        )
+        for i, entry in enumerate(data.get("rules", []))
+        if not (path.parent / entry).exists()
+    ]
+    if missing:
+        raise ConfigError(missing)
     return Config(
         path=path,
         rules=tuple(path.parent / p for p in data.get("rules", [])),
@@ -113,7 +130,23 @@ def _note(text: str) -> None:
 
 
 def env_rule_paths() -> tuple[str, ...]:
-    return tuple(p for p in os.environ.get(ENV_RULES, "").split(os.pathsep) if p.strip())
+    """The paths of KLING_ERRORS_RULES; one that does not exist raises RuleError naming
+    the variable (the path alone would leave a user looking for where it came from)."""
+    paths = tuple(p for p in os.environ.get(ENV_RULES, "").split(os.pathsep) if p.strip())
+    missing = [
+        Problem(
+            ENV_RULES,
+            None,
+            None,
+            f"rule path {p!r} does not exist",
+            f"fix the path in {ENV_RULES} ({os.pathsep!r}-separated), or unset it",
+        )
+        for p in paths
+        if not Path(p).exists()
+    ]
+    if missing:
+        raise RuleError(missing)
+    return paths
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class DiagnosisBuilder:
             request_id=event.request_id,
             task_id=event.task_id,
             gateway=event.gateway,
+            gateway_code=event.gateway_code,
             source=rule.source.kind,
             location=location,
             event=event,
@@ -158,6 +159,8 @@ def retry_advice(rule: Rule, event: Event) -> RetryAdvice:
         max_attempts=policy.max_attempts,
         max_delay=policy.max_delay,
         honour_retry_after=policy.honour_retry_after,
+        initial_delay=policy.initial_delay,
+        multiplier=policy.multiplier,
     )
 
 
@@ -172,6 +175,7 @@ def unmatched(index: int, location: Location | None, event: Event) -> Diagnosis:
         request_id=event.request_id,
         task_id=event.task_id,
         gateway=event.gateway,
+        gateway_code=event.gateway_code,
         location=location,
         event=event,
     )
@@ -189,6 +193,7 @@ def from_verdict(index: int, location: Location | None, verdict: Verdict) -> Dia
         request_id=event.request_id if event else None,
         task_id=event.task_id if event else None,
         gateway=event.gateway if event else None,
+        gateway_code=event.gateway_code if event else None,
         location=location,
         event=event,
     )

@@ -2,15 +2,22 @@
 
 rules -> a plain data context -> a Jinja template (Markdown, HTML, a skill guide, or the
 user's own). Output is deterministic: same rules, byte-identical file.
+
+A mistake in a user's template (``docs --template``: a syntax error, an undefined name,
+something the sandbox refuses) is the user's to fix, not a bug of ours: it is raised as
+``DocTemplateError`` naming the template's file:line and what went wrong.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._exceptions import EXIT_USAGE, KlingErrorsError
 from ._models import Rule, retry_text
 from ._paths import templates_dir
 from ._redact import redact, redact_data
@@ -126,10 +133,17 @@ def context(rules: RuleSet) -> dict[str, Any]:
     }
 
 
+class DocTemplateError(KlingErrorsError):
+    """A user's ``docs --template`` cannot be read or rendered: their file, their fix."""
+
+    exit_code = EXIT_USAGE
+
+
 @dataclass(frozen=True)
 class DocTemplate:
     source: str
     name: str
+    path: str | None = None  # the user's file; None for the built-in templates
 
 
 def builtin_template(fmt: str) -> DocTemplate:
@@ -139,13 +153,65 @@ def builtin_template(fmt: str) -> DocTemplate:
 
 
 def file_template(path: str | Path) -> DocTemplate:
-    return DocTemplate(Path(path).read_text(encoding="utf-8"), Path(path).name)
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocTemplateError(
+            f"{path}: cannot read the template: {exc}", "a --template is a UTF-8 Jinja file"
+        ) from None
+    return DocTemplate(source, Path(path).name, str(path))
+
+
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
+
+
+def inline_code(text: Any) -> Any:
+    """``{{ text | inline_code }}`` in an HTML template: the text escaped, and each
+    Markdown `code span` in it as <code>code span</code> (rule texts are written in
+    Markdown's inline style; a page should not show the backticks)."""
+    from markupsafe import Markup, escape
+
+    escaped = str(escape(text))
+    return Markup(_BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", escaped))
+
+
+_TEMPLATE_HINT = (
+    "fix the template; its data is context() in kling_errors/_docs.py, rendered in Jinja's"
+    " sandbox with strict undefined"
+)
 
 
 def render(rules: RuleSet, template: DocTemplate) -> str:
-    """The document; HTML templates (name ending .html.j2 / .html) are autoescaped."""
+    """The document; HTML templates (name ending .html.j2 / .html) are autoescaped.
+
+    A user's template (``template.path``) that fails raises DocTemplateError with its
+    file:line; a built-in one that fails is a bug and raises as it is.
+    """
     env = sandbox(autoescape=template.name.removesuffix(".j2").endswith(".html"))
     env.filters["cell"] = lambda text: str(text).replace("|", "\\|")
     env.filters["trim_end"] = lambda text: str(text).rstrip()
-    text = env.from_string(template.source).render(**context(rules))
+    env.filters["inline_code"] = inline_code
+    data = context(rules)
+    if template.path is None:
+        text = env.from_string(template.source).render(**data)
+    else:
+        text = _render_user_template(env, template.source, template.path, data)
     return text.rstrip("\n") + "\n"
+
+
+def _render_user_template(env: Any, source: str, path: str, data: dict[str, Any]) -> str:
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        compiled = env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise DocTemplateError(
+            f"{path}:{exc.lineno}: template syntax error: {exc.message}", _TEMPLATE_HINT
+        ) from None
+    try:
+        return str(compiled.render(**data))
+    except Exception as exc:  # anything the user's template does wrong is theirs to fix
+        frames = traceback.extract_tb(exc.__traceback__)
+        lines = [f.lineno for f in frames if f.filename == "<template>" and f.lineno]
+        where = f"{path}:{lines[-1]}" if lines else path
+        raise DocTemplateError(f"{where}: {type(exc).__name__}: {exc}", _TEMPLATE_HINT) from None

@@ -13,10 +13,12 @@ from typing import Any
 
 from . import _diagnosis, _render, _store
 from ._diagnosis import DiagnosisBuilder, from_verdict, unmatched, unreadable
+from ._exceptions import Problem, RuleError
 from ._match import Candidate, Matcher
 from ._models import Diagnosis, Location, Rule
 from ._normalize import Verdict, fine_in_words, to_event
 from ._read import RawRecord
+from ._regex import PatternSetTooLarge
 from ._rules import RuleSet, load_rules
 
 
@@ -36,7 +38,22 @@ class Engine:
         builtin: bool = True,
     ) -> None:
         self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
-        self._matcher = Matcher(self.rules.rules)
+        try:
+            self._matcher = Matcher(self.rules.rules)
+        except PatternSetTooLarge as exc:
+            where = ", ".join(s for s in self.rules.sources if s != "builtin") or "the rules"
+            raise RuleError(
+                [
+                    Problem(
+                        where,
+                        None,
+                        None,
+                        str(exc),
+                        "use fewer or smaller regexes: fewer"
+                        " alternatives, smaller bounded repeats ({1,80}, not {1,1000})",
+                    )
+                ]
+            ) from None
         self._renders_key = _renders_key(self.rules.cache_key)
         saved = _store.read(_RENDERS_KIND, self._renders_key)
         self._builder = DiagnosisBuilder(saved.get("templates") if saved else None)

@@ -114,7 +114,7 @@ class ExampleNotMatched(LintCheck):
             self.finding(
                 rule,
                 f"its own conditions do not match example {run.number}"
-                + _why_not_matched(context.engine, rule, run.record),
+                + why_not_matched(context.engine, rule, run.record),
             )
             for run in context.examples(rule)
             if run.of(rule) is None
@@ -238,7 +238,7 @@ def _answers_differ(rule: Rule, other: Rule) -> bool:
     return (rule.category, rule.retryable) != (other.category, other.retryable)
 
 
-def _why_not_matched(engine: Engine, rule: Rule, record: Any) -> str:
+def why_not_matched(engine: Engine, rule: Rule, record: Any) -> str:
     """Which of the rule's conditions the example fails, as ": ..." (empty if unclear).
 
     Only runs for an example its rule does not match, so classifying it again to get

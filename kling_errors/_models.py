@@ -128,7 +128,12 @@ class RetryPolicy:
     honour_retry_after: bool = True
 
     def delay(self, attempt: int = 1, retry_after: float | None = None) -> float | None:
-        """Seconds to wait before retry number ``attempt`` (1-based); None: do not retry."""
+        """Seconds to wait before retry number ``attempt`` (1-based); None: do not retry.
+
+        The first retry waits ``initial_delay`` (the documented first wait); an attempt
+        below 1 (a 0-based loop) counts as the first, never as a shorter wait.
+        """
+        attempt = max(attempt, 1)
         if self.strategy == "none" or (self.max_attempts and attempt > self.max_attempts):
             return None
         if retry_after is not None and self.honour_retry_after:
@@ -230,6 +235,8 @@ class RetryAdvice:
     max_attempts: int
     max_delay: float
     honour_retry_after: bool
+    initial_delay: float = 0.0  # the schedule: wait n = initial_delay * multiplier**(n - 1)
+    multiplier: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +260,7 @@ class Diagnosis:
     request_id: str | None = None
     task_id: str | None = None
     gateway: str | None = None
+    gateway_code: str | None = None  # a gateway's own error code or type (fal, Kie, OpenAI-style)
     reason: str | None = None
     source: SourceKind | None = None
     location: Location | None = None
@@ -282,6 +290,7 @@ class Diagnosis:
             "request_id": self.request_id,
             "task_id": self.task_id,
             "gateway": self.gateway,
+            "gateway_code": self.gateway_code,
             "reason": self.reason,
             "source": self.source,
             "location": str(self.location) if self.location is not None else None,
@@ -301,6 +310,8 @@ def retry_dict(advice: RetryAdvice) -> dict[str, Any]:
         "max_attempts": advice.max_attempts,
         "max_delay": advice.max_delay,
         "honour_retry_after": advice.honour_retry_after,
+        "initial_delay": advice.initial_delay,
+        "multiplier": advice.multiplier,
     }
 
 

@@ -8,7 +8,6 @@ output path.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from ._mine._templates import cluster, from_shown, shape, shown
 from ._models import Diagnosis, Fix, RetryAdvice, fix_dict, retry_dict
 from ._read import ReadProgress
 
@@ -100,7 +100,9 @@ class RecordEncoder:
             f'"message": {_text(diagnosis.message)}, '
             f'"remediation": {_text(diagnosis.remediation)}, "retry": {retry}, '
             f'"request_id": {_text(diagnosis.request_id)}, "task_id": {_text(diagnosis.task_id)}, '
-            f'"gateway": {_text(diagnosis.gateway)}, "reason": {_text(diagnosis.reason)}, '
+            f'"gateway": {_text(diagnosis.gateway)}, '
+            f'"gateway_code": {_text(diagnosis.gateway_code)}, '
+            f'"reason": {_text(diagnosis.reason)}, '
             f'"location": {_text(location)}{why_part}, {rule_part}}}'
         )
 
@@ -177,6 +179,8 @@ def _text_tail(diagnosis: Diagnosis, color: bool) -> str:
         facts.append(f"code {diagnosis.service_code}")
     if diagnosis.gateway:
         facts.append(f"via {diagnosis.gateway}")
+    if diagnosis.gateway_code:
+        facts.append(f"gateway code {diagnosis.gateway_code}")
     if diagnosis.request_id:
         facts.append(f"request {diagnosis.request_id}")
     if diagnosis.task_id:
@@ -238,14 +242,31 @@ class Writer:
             self.out.write("[]\n" if self.count == 0 else "\n]\n")
 
 
-_VARIABLE = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+(?:\.\d+)?", re.IGNORECASE
-)
-
-
 def message_shape(message: str) -> str:
-    """A message with ids and numbers blanked, so similar failures count together."""
-    return _VARIABLE.sub("#", message)[:200]
+    """A message with its variables (numbers, ids, quoted values, URLs, paths, times...)
+    shown as ``#``, so similar failures count together: the shape `rules mine` starts from
+    (kling_errors._mine._templates)."""
+    return shown(shape(message).tokens) if message.strip() else message
+
+
+# Distinct unmatched shapes a Summary holds; past it alike ones merge into their templates
+# and, if that is not enough, the rarest are counted together as OTHER_MESSAGES.
+MAX_UNMATCHED_SHAPES = 10_000
+OTHER_MESSAGES = "(rarer messages, not grouped)"
+SHOWN_CHARS = 200
+
+
+def unmatched_templates(shapes: Counter[str]) -> list[tuple[str, int]]:
+    """Shapes (as message_shape shows them) merged into templates, as `rules mine` merges
+    them: (template, count), most frequent first, ties by text."""
+    keys = list(shapes)
+    clusters = cluster([(from_shown(key), shapes[key]) for key in keys])
+    found: Counter[str] = Counter()
+    for c in clusters:
+        # a template of one shape keeps its text (a literal '#' stays as it was shown)
+        text = keys[c.members[0]] if len(c.members) == 1 else shown(c.tokens)
+        found[text] += c.count
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
 
 
 _RETRYABLE_NAMES = {True: "true", False: "false", None: "null"}
@@ -272,6 +293,8 @@ class Summary:
             self.retryable[_RETRYABLE_NAMES[diagnosis.retryable]] += 1
         elif diagnosis.outcome == "unmatched":
             self.unmatched[message_shape(diagnosis.message or "(no message)")] += 1
+            if len(self.unmatched) > MAX_UNMATCHED_SHAPES:
+                self._bound_unmatched()
         elif diagnosis.outcome == "unreadable":
             self.unreadable[diagnosis.reason or "?"] += 1
 
@@ -283,7 +306,19 @@ class Summary:
         self.rules.update(other.rules)
         self.retryable.update(other.retryable)
         self.unmatched.update(other.unmatched)
+        if len(self.unmatched) > MAX_UNMATCHED_SHAPES:
+            self._bound_unmatched()
         self.unreadable.update(other.unreadable)
+
+    def _bound_unmatched(self) -> None:
+        """Keep memory bounded on a log of all-different messages: merge the shapes into
+        templates, then count the rarest (past half the cap) as OTHER_MESSAGES."""
+        merged = unmatched_templates(self.unmatched)
+        keep = MAX_UNMATCHED_SHAPES // 2
+        self.unmatched = Counter(dict(merged[:keep]))
+        rest = sum(n for _, n in merged[keep:])
+        if rest:
+            self.unmatched[OTHER_MESSAGES] += rest
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         return {
@@ -293,7 +328,8 @@ class Summary:
             "rules": dict(self.rules.most_common()),
             "retryable": dict(self.retryable.most_common()),
             "top_unmatched": [
-                {"message": m, "count": n} for m, n in self.unmatched.most_common(top)
+                {"message": m[:SHOWN_CHARS], "count": n}
+                for m, n in unmatched_templates(self.unmatched)[:top]
             ],
             "unreadable": dict(self.unreadable.most_common(top)),
         }

@@ -136,23 +136,55 @@ SET_MAX_MEM = 16 << 20
 DEFAULT_MAX_MEM = 8 << 20
 
 
+MAX_SET_MEM = 512 << 20  # beyond this, a rule set's regexes are too large to search together
+
+
+class PatternSetTooLarge(ValueError):
+    """The regexes of a rule set do not compile into one RE2 set within MAX_SET_MEM."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"the {count} message/text regexes of the loaded rule sets are too large to search"
+            f" together (over {MAX_SET_MEM >> 20} MB compiled)"
+        )
+
+
+def _compiled_set(patterns: list[str], max_mem: int) -> Any:
+    """An RE2 set of the patterns (ids = positions), or None if it exceeds ``max_mem``."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    options.never_capture = True
+    options.max_mem = max_mem
+    built = re2.Set.SearchSet(options)
+    try:
+        for position, pattern in enumerate(patterns):
+            if built.Add(pattern) != position:
+                return None
+        built.Compile()
+    except re2.error:
+        return None
+    return built
+
+
 class PatternSet:
     """Many rule regexes searched in one pass (RE2's Set): the cost per record does not
     grow with the number of rules."""
 
     def __init__(self, patterns: list[str], max_mem: int = DEFAULT_MAX_MEM) -> None:
-        options = re2.Options()
-        options.case_sensitive = False
-        options.log_errors = False
-        options.never_capture = True
-        options.max_mem = max_mem
         self._ids: dict[str, int] = {}
-        self._set = re2.Set.SearchSet(options) if patterns else None
-        for pattern in patterns:
-            if pattern not in self._ids and self._set is not None:
-                self._ids[pattern] = self._set.Add(pattern)
-        if self._set is not None:
-            self._set.Compile()
+        self._set: Any = None
+        unique = list(dict.fromkeys(patterns))
+        if not unique:
+            return
+        # The budget bounds the compiled program too: a large team rule set may need more.
+        for budget in sorted({max_mem, min(4 * max_mem, MAX_SET_MEM), MAX_SET_MEM}):
+            built = _compiled_set(unique, budget)
+            if built is not None:
+                self._set = built
+                self._ids = {pattern: i for i, pattern in enumerate(unique)}
+                return
+        raise PatternSetTooLarge(len(unique))
 
     def id_of(self, pattern: str) -> int:
         return self._ids[pattern]

@@ -3,8 +3,9 @@
 Each check is a small class with a kebab-case ``id`` (after pySigma's validators) so it
 can be read, tested and documented on its own. Unlike `rules lint` warnings these are
 errors: a rule file with any such problem does not load (see `_rules.collect`), so none
-of them can be disabled. They run only on rules the schema accepted, so the keys the
-schema requires (``id``, ``match``, ``retry.strategy``, ``retryable``) are present.
+of them can be disabled. They also run on rules the schema refused (so one run of
+`rules validate` reports everything), so each reads only what has the expected shape and
+leaves the rest to the schema's messages.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from typing import Any, ClassVar
 from ._exceptions import Problem
 from ._regex import regex_error
 from ._render import template_problems
+from ._vocabulary import Strategy
 from ._yaml import YamlDocument, YamlPath
+
+STRATEGIES = frozenset(s.value for s in Strategy)
 
 
 @dataclass(frozen=True)
 class RuleText:
-    """One schema-valid rule as written: its file, its position in `rules:`, its mapping.
+    """One rule as written: its file, its position in `rules:`, its mapping (which the
+    schema may have refused: read it defensively).
 
     Checks need the document (not just the value) to point problems at file:line:column.
     """
@@ -35,12 +40,28 @@ class RuleText:
         """Where the rule sits in its file: ("rules", 3)."""
         return ("rules", self.index)
 
+    @property
+    def name(self) -> str:
+        """How messages name the rule: its id, or its place when it has none."""
+        rule_id = self.raw.get("id")
+        return repr(rule_id) if isinstance(rule_id, str) else f"rules[{self.index}]"
+
+    def retry(self) -> dict[str, Any]:
+        """The `retry` mapping ({} when missing or not a mapping)."""
+        retry = self.raw.get("retry")
+        return retry if isinstance(retry, dict) else {}
+
     def condition_sets(self) -> list[tuple[YamlPath, dict[str, Any]]]:
-        """Each `match` condition set with its path: a mapping is one set, a list many."""
-        match = self.raw["match"]
+        """Each `match` condition set with its path: a mapping is one set, a list many
+        (entries that are no mapping are left to the schema)."""
+        match = self.raw.get("match")
         if isinstance(match, dict):
             return [((*self.path, "match"), match)]
-        return [((*self.path, "match", i), alt) for i, alt in enumerate(match)]
+        if not isinstance(match, list):
+            return []
+        return [
+            ((*self.path, "match", i), alt) for i, alt in enumerate(match) if isinstance(alt, dict)
+        ]
 
 
 class RuleFileCheck:
@@ -82,7 +103,8 @@ class RegexCompiles(RuleFileCheck):
                                 " case-insensitive",
                             )
                         )
-            for header, value in conditions.get("headers", {}).items():
+            headers = conditions.get("headers")
+            for header, value in (headers if isinstance(headers, dict) else {}).items():
                 error = regex_error(value) if isinstance(value, str) else None
                 if error:
                     problems.append(
@@ -102,8 +124,8 @@ class TemplateSafe(RuleFileCheck):
 
     def problems(self, rule: RuleText) -> list[Problem]:
         raw = rule.raw
-        if "remediation" not in raw:
-            return []
+        if not isinstance(raw.get("remediation"), str):
+            return []  # absent, or the schema's business
         path = (*rule.path, "remediation")
         line, _ = rule.doc.where(path)
         # a block scalar (`|`) starts on the line after its key
@@ -113,7 +135,7 @@ class TemplateSafe(RuleFileCheck):
                 rule.doc.path,
                 first_line + offset - 1 if line is not None else None,
                 None,
-                f"rule {raw['id']!r}: {message}",
+                f"rule {rule.name}: {message}",
                 hint,
                 "remediation",
             )
@@ -135,7 +157,7 @@ class RetryFinite(RuleFileCheck):
                 f"{value} is not a number of seconds or attempts",
                 "use a finite number (.nan and .inf are YAML spellings, not durations)",
             )
-            for key, value in rule.raw["retry"].items()
+            for key, value in rule.retry().items()
             if isinstance(value, float) and not math.isfinite(value)
         ]
 
@@ -149,7 +171,9 @@ class RetryCoherent(RuleFileCheck):
 
     def problems(self, rule: RuleText) -> list[Problem]:
         raw = rule.raw
-        strategy = raw["retry"]["strategy"]
+        strategy = rule.retry().get("strategy")
+        if not isinstance(strategy, str) or strategy not in STRATEGIES or "retryable" not in raw:
+            return []  # missing or misspelt: the schema says so
         where = (*rule.path, "retry", "strategy")
         if raw["retryable"] is False and strategy != "none":
             return [

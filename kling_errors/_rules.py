@@ -6,7 +6,6 @@ and if there is any, RuleError is raised carrying all of them with file:line:col
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -172,6 +171,9 @@ def _to_store(key: str | None, rules: RuleSet) -> None:
 
 
 def collect(sources: Iterable[RuleSource]) -> LoadReport:
+    """Every problem of every file in one run: the schema's, then, for each rule that
+    is readable at all (a mapping), the rule-file checks and the cross-rule ones (ids,
+    extends, disable) — a schema error never hides a semantic one."""
     entries: dict[str, _Entry] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -182,15 +184,15 @@ def collect(sources: Iterable[RuleSource]) -> LoadReport:
         defined_here: dict[str, str] = {}
         for path, display in source.files:
             file_count += 1
+            first = len(problems)
             doc, file_problems, file_warnings = parse_rule_file(path, display)
             problems.extend(file_problems)
             warnings.extend(file_warnings)
             if doc is None:
                 continue
-            # Rules the schema rejected are skipped; the others still get semantic checks
-            # so one run reports every problem.
-            broken = {i for i in map(_rule_index, file_problems) if i is not None}
-            for i, rule_id in enumerate(doc.data.get("disable", [])):
+            for i, rule_id in enumerate(_listed(doc.data, "disable")):
+                if not isinstance(rule_id, str):
+                    continue  # the schema said so
                 if entries.pop(rule_id, None) is None:
                     problems.append(
                         doc.problem(
@@ -199,16 +201,36 @@ def collect(sources: Iterable[RuleSource]) -> LoadReport:
                             "`disable` names rules loaded before this file (see `rules list`)",
                         )
                     )
-            for index, raw in enumerate(doc.data.get("rules", [])):
-                if index in broken:
+            for index, raw in enumerate(_listed(doc.data, "rules")):
+                if not isinstance(raw, dict):
+                    continue  # the schema said so; nothing else can be read from it
+                if not isinstance(raw.get("id"), str):
+                    problems.extend(semantic_problems(doc, index, raw))
                     continue
                 entry = _define(doc, index, raw, source.label, entries, defined_here, problems)
                 if entry is not None:
                     problems.extend(semantic_problems(entry.doc, entry.index, entry.raw))
                     entries.pop(entry.raw["id"], None)  # an override moves to the end
                     entries[entry.raw["id"]] = entry
+            problems[first:] = sorted(problems[first:], key=_position)
     rules = () if problems else tuple(_build_rule(e) for e in entries.values())
-    return LoadReport(RuleSet(rules, tuple(labels)), problems, warnings, file_count)
+    return LoadReport(RuleSet(rules, tuple(labels)), _unique(problems), warnings, file_count)
+
+
+def _listed(data: Any, key: str) -> list[Any]:
+    """``data[key]`` when the file's top level is a mapping and it is a list, else []."""
+    value = data.get(key, []) if isinstance(data, dict) else []
+    return value if isinstance(value, list) else []
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    """A file's problems are listed top to bottom."""
+    return (problem.line or 0, problem.column or 0)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: a schema error and a check can word the same finding alike."""
+    return list(dict.fromkeys(problems))
 
 
 _NOT_INHERITED = ("id", "extends", "examples", "counter_examples")
@@ -236,7 +258,7 @@ def _define(
         return None
     defined_here[rule_id] = f"{doc.path}:{line}"
     base_id = raw.get("extends")
-    if base_id is None:
+    if not isinstance(base_id, str):  # none, or one the schema already refused
         return _Entry(raw, doc, index, source, None)
     base = entries.get(base_id)
     if base is None:
@@ -256,7 +278,11 @@ def _define(
 def parse_rule_file(
     path: str | Path, display: str | None = None
 ) -> tuple[YamlDocument | None, list[Problem], list[Problem]]:
-    """YAML and schema checks of one file: (document or None, problems, warnings)."""
+    """YAML and schema checks of one file: (document or None, problems, warnings).
+
+    The document comes back whenever its top level is a mapping, problems or not, so
+    the rules in it still get the rule-file checks (see ``collect``).
+    """
     name = display or str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -265,13 +291,12 @@ def parse_rule_file(
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, None, None, f"cannot read rule file: {exc}")], []
     doc, problems = load_yaml(text, name)
-    if problems:
-        return None, problems, []
     if doc.data is None:
+        if problems:
+            return None, problems, []
         return None, [Problem(name, 1, 1, "empty rule file", "add a top-level `rules:` list")], []
     from ._schema import schema_problems  # jsonschema loads only when files are validated
 
-    problems = schema_problems(doc, "rules.schema.json")
     warnings = [
         doc.problem(
             path,
@@ -280,41 +305,23 @@ def parse_rule_file(
         )
         for path in doc.implicit_booleans
     ]
-    if problems and not _rules_listed(doc.data):
-        return None, problems, warnings
-    if problems:
-        booleans = set(doc.implicit_booleans)
-        problems = [
-            p
-            if not any(doc.problem(b, "").field == p.field for b in booleans)
-            else Problem(
-                p.path,
-                p.line,
-                p.column,
-                p.message,
-                "quote it: YAML 1.1 reads yes/no/on/off as booleans",
-                p.field,
-            )
-            for p in problems
-        ]
+    booleans = {doc.problem(b, "").field for b in doc.implicit_booleans}
+    problems += [
+        p
+        if p.field not in booleans
+        else Problem(
+            p.path,
+            p.line,
+            p.column,
+            p.message,
+            "quote it: YAML 1.1 reads yes/no/on/off as booleans",
+            p.field,
+        )
+        for p in schema_problems(doc, "rules.schema.json")
+    ]
+    if not isinstance(doc.data, dict):
+        return None, problems, warnings  # no rules to read in it
     return doc, problems, warnings
-
-
-def _rules_listed(data: Any) -> bool:
-    """The file's top level is usable: a mapping whose rules/disable are lists."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("rules", []), list)
-        and isinstance(data.get("disable", []), list)
-        and all(isinstance(d, str) for d in data.get("disable", []))
-        and all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in data.get("rules", []))
-    )
-
-
-def _rule_index(problem: Problem) -> int | None:
-    """Which rule a schema problem is about: rules[3].match -> 3."""
-    found = re.match(r"rules\[(\d+)\]", problem.field)
-    return int(found.group(1)) if found else None
 
 
 def read_rule_file(

@@ -157,7 +157,12 @@ class _Walker:
 
 
 def load_yaml(text: str, path: str) -> tuple[YamlDocument, list[Problem]]:
-    """Parse one YAML document; problems are returned, never raised."""
+    """Parse one YAML document; problems are returned, never raised.
+
+    A problem that makes the file unsafe or unreadable (a syntax error, an alias, a tag,
+    the size limits) leaves ``data`` None. Duplicate keys are reported but the document
+    is still built, keeping the later value, so its other problems can be found too.
+    """
     import yaml
 
     doc = YamlDocument(path, None)
@@ -171,10 +176,12 @@ def load_yaml(text: str, path: str) -> tuple[YamlDocument, list[Problem]]:
         if node is None:
             return doc, []
         walker = _Walker(doc)
-        if not walker.walk(node, (), 0) or walker.problems:
+        if not walker.walk(node, (), 0):
             return doc, walker.problems
+        # What is left are duplicate keys: reported, but the rest of the file is still
+        # read (the later value kept, as YAML would) so one run reports every problem.
         doc.data = loader.construct_document(node)
-        return doc, []
+        return doc, walker.problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -37,7 +37,7 @@ COLUMNS = {
     "outcome": "object", "rule": "object", "category": "object", "retryable": "object",
     "severity": "object", "service_code": "Int64", "http_status": "Int64", "title": "object",
     "message": "object", "remediation": "object", "request_id": "object", "task_id": "object",
-    "gateway": "object", "reason": "object",
+    "gateway": "object", "gateway_code": "object", "reason": "object",
 }  # fmt: skip
 
 

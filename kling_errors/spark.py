@@ -55,6 +55,8 @@ RETRY = StructType(
         StructField("max_attempts", IntegerType()),
         StructField("max_delay", DoubleType()),
         StructField("honour_retry_after", BooleanType()),
+        StructField("initial_delay", DoubleType()),
+        StructField("multiplier", DoubleType()),
     ]
 )
 # The output record of schemas/diagnosis.schema.json as a Spark struct (tests hold them equal).
@@ -77,6 +79,7 @@ DIAGNOSIS_SCHEMA = StructType(
         StructField("request_id", _TEXT),
         StructField("task_id", _TEXT),
         StructField("gateway", _TEXT),
+        StructField("gateway_code", _TEXT),
         StructField("reason", _TEXT),
         StructField("source", _TEXT),
         StructField("location", _TEXT),

@@ -45,7 +45,9 @@ def test_validate_reports_every_problem_with_a_hint(write_rules: Callable[..., P
     assert code == 3
     assert f"{path}:6:" in err and "loud" in err
     assert "no lookarounds or backreferences" in err
-    assert err.count("hint:") >= 1 and "2 problem(s)" in err
+    # rule 0's regex is checked although its severity is refused: one run, every problem
+    assert err.count("invalid regular expression") == 2
+    assert err.count("hint:") >= 1 and "3 problem(s)" in err
 
 
 def test_a_backreference_is_refused_at_load(write_rules: Callable[..., Path]) -> None:
@@ -184,14 +186,20 @@ def test_diff_shows_what_a_rule_set_reclassifies() -> None:
     )
     assert code == 0
     result = json.loads(out)
-    assert (result["total"], result["changed"]) == (3, 1)
-    (change,) = result["transitions"]
+    assert (result["total"], result["changed"]) == (3, 2)
+    change, policy = result["transitions"]
     assert (change["old_rule"], change["new_rule"]) == (
         "http.502_503",
         "acme.gateway.upstream_quota",
     )
     assert (change["old_category"], change["new_category"]) == ("server_error", "quota_billing")
+    assert change["changes"]["retryable"] == {"old": "yes", "new": "no"}
     assert change["examples"] == [f"{TEAM / 'acme.log'}:1"]
+    # the README's second change: only the retry policy of the failed-task rule
+    assert policy["old_rule"] == policy["new_rule"] == "kling.task.failed_unknown"
+    assert set(policy["changes"]) == {"retry"}
+    assert "first wait 30 s" in policy["changes"]["retry"]["new"]
+    assert policy["examples"] == [f"{TEAM / 'acme.log'}:3"]
 
 
 def test_diff_old_side_can_load_its_own_version(write_rules: Callable[..., Path]) -> None:
@@ -205,7 +213,7 @@ def test_diff_old_side_can_load_its_own_version(write_rules: Callable[..., Path]
     log.write_text('{"status": 418}\n{"status": 418}\n{"code": 1303}\n')
     _, out, _ = run("rules", "diff", "--corpus", str(log), "--old", str(old), "--rules", str(new))
     assert out.startswith("2 of 3 records change")
-    assert "team.teapot → team.teapot  [server_error → timeout]" in out
+    assert "team.teapot  [server_error → timeout]" in out
 
 
 def test_coverage_counts_rules_and_lists_those_never_reached() -> None:

@@ -180,7 +180,9 @@ def test_rules_test_passes_for_builtins_and_fails_for_a_wrong_example(
     path.write_text(path.read_text() + "    examples: ['{\"code\": 1303}']\n")
     code, out, _ = run("rules", "test", "--rules", str(path))
     assert code == 6
-    assert "FAIL team.teapot example #1" in out and "got kling.concurrency.1303" in out
+    assert "FAIL team.teapot example #1" in out and "kling.concurrency.1303 answers it" in out
+    # its own condition fails: said so, not blamed on precedence
+    assert "its own conditions do not match it: http_status does not hold" in out
     assert out.strip().endswith("1 failed")
 
 

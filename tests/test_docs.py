@@ -3,6 +3,8 @@ and its HTML search works in a real browser."""
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
@@ -10,6 +12,7 @@ import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -218,3 +221,145 @@ def test_html_search_filters_by_code_in_a_real_browser(tmp_path: Path) -> None:
 def test_html_search_filters_by_text_in_a_real_browser(tmp_path: Path) -> None:
     visible = _visible_rules(_dom_after_search("risk%20control", tmp_path))
     assert visible == {"kling.task.risk_control"}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: outside <pre>, <script>, <style> and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skip += tag in ("pre", "script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("pre", "script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def test_html_shows_markdown_code_spans_as_code() -> None:
+    text = _Text()
+    text.feed(DOCS["html"])
+    shown = "".join(text.parts)
+    assert "`" not in shown, [p for p in text.parts if "`" in p][:3]
+    assert "<code>iss</code>" in DOCS["html"]  # kling.auth.1000: its `iss` ...
+    # escaping still happens first: a code span never becomes markup
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in DOCS["html"]
+
+
+def test_skill_headings_name_the_status_once() -> None:
+    headings = [line for line in DOCS["skill"].splitlines() if line.startswith("#### ")]
+    assert not [h for h in headings if re.search(r"HTTP \d+ — HTTP", h)]
+    assert "#### HTTP 400 without a service code from Kling's table" in headings
+    assert "#### HTTP 402 — a gateway's out-of-credit answer" in headings
+
+
+def test_check_says_missing_rather_than_out_of_date(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["docs", "--check", "--docs-dir", str(tmp_path / "docs")])
+    assert result.exit_code == 6
+    assert "missing:" in result.stderr and "out of date" not in result.stderr
+    assert "docs --update --docs-dir" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "what"),
+    [
+        ("{% for r in rules %}\n{{ r.id }\n{% endfor %}", 2, "template syntax error"),
+        ("{{ title }}\n{{ rules[0].nope.deeper }}\n", 2, "UndefinedError"),
+        ("\n\n{{ rules.__class__ }}\n", 3, "SecurityError"),
+        ("{{ 1 / 0 }}", 1, "ZeroDivisionError"),
+    ],
+)
+def test_a_mistake_in_a_users_template_is_theirs(
+    tmp_path: Path, source: str, line: int, what: str
+) -> None:
+    template = tmp_path / "mine.md.j2"
+    template.write_text(source)
+    result = CliRunner().invoke(main, ["docs", "--template", str(template), "--no-config"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {template}:{line}: {what}")
+    assert "this is a bug" not in result.stderr and "hint:" in result.stderr
+
+
+def _layout(tmp_path: Path, width: int) -> dict[str, Any]:
+    """The reference in a frame ``width`` px wide, in a real browser: the viewport, the
+    page's scroll width, and the elements that stick out on the right."""
+    browser = _browser()
+    if browser is None:
+        if os.environ.get("KLING_ERRORS_BROWSER_TESTS") == "required":
+            pytest.fail("no chromium found, and browser tests are required")
+        pytest.skip("no chromium on this machine (CI installs it: .ci/run)")
+    measure = """<script>
+(function () {
+  var width = document.documentElement.clientWidth, over = [];
+  Array.prototype.forEach.call(document.querySelectorAll("body *"), function (el) {
+    var box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1) {
+      over.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + el.textContent.slice(0, 40));
+    }
+  });
+  parent.postMessage(JSON.stringify({viewport: width,
+    scroll: document.documentElement.scrollWidth, over: over.slice(0, 10)}), "*");
+})();
+</script>"""
+    (tmp_path / "errors.html").write_text(
+        DOCS["html"].replace("</body>", measure + "</body>"), encoding="utf-8"
+    )
+    frame = tmp_path / "frame.html"
+    frame.write_text(
+        '<!DOCTYPE html><html><body><div id="out"></div><script>'
+        "window.addEventListener('message', function (e) {"
+        " document.getElementById('out').setAttribute('data-layout', e.data); });"
+        f'</script><iframe src="errors.html" style="width:{width}px;height:800px;border:0">'
+        "</iframe></body></html>",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=10000",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            frame.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found = re.search(r'data-layout="([^"]*)"', result.stdout)
+    assert found, "the page reported no layout"
+    layout: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return layout
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_html_never_scrolls_sideways_in_a_real_browser(tmp_path: Path, width: int) -> None:
+    layout = _layout(tmp_path, width)
+    assert layout["viewport"] <= width  # the frame's width, less any scroll bar
+    assert layout["scroll"] <= layout["viewport"], layout["over"]
+    assert layout["over"] == []
+
+
+def test_html_filter_without_a_hit_hides_the_indexes_in_a_real_browser(tmp_path: Path) -> None:
+    dom = _dom_after_search("no-such-error-anywhere", tmp_path)
+    assert _visible_rules(dom) == set()
+    assert re.search(r'<section class="index" id="by-status" hidden', dom)
+    assert re.search(r'<section class="index" id="by-code" hidden', dom)
+    assert re.search(r'<p id="no-match">', dom)  # says so instead of bare headers
+    (tmp_path / "again").mkdir()
+    dom = _dom_after_search("1303", tmp_path / "again")
+    assert re.search(r'<section class="index" id="by-code">', dom)
+    assert re.search(r'<p id="no-match" hidden', dom)

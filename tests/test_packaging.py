@@ -57,3 +57,17 @@ def test_unpacked_wheel_classifies_from_another_directory(wheel: Path, tmp_path:
     module, rules_dir, rule = json.loads(result.stdout)
     assert module.startswith(str(site)) and rules_dir.startswith(str(site))
     assert rule == "kling.account.1102"
+
+
+def test_wheel_metadata_has_license_classifiers_and_urls(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    metadata = archive.read(metadata_name).decode("utf-8")
+    assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert "Classifier: Programming Language :: Python :: 3.11" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+    urls = [line for line in metadata.splitlines() if line.startswith("Project-URL: ")]
+    assert any(line.startswith("Project-URL: Changelog, ") for line in urls)
+    assert any(line.startswith("Project-URL: Homepage, ") for line in urls)

@@ -184,3 +184,42 @@ def test_a_bad_config_is_reported_as_a_config_problem(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "problem(s) in the project config" in result.stderr
     assert "rules validate" not in result.stderr and "config.schema.json" in result.stderr
+
+
+def test_a_large_team_rule_set_loads_and_an_overlarge_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RE2's set budget bounds the compiled program: beyond the default the engine takes a
+    larger budget; beyond any budget the rule set is refused as the user's, never a crash."""
+    from click.testing import CliRunner
+
+    from kling_errors import _regex
+    from kling_errors.cli import main
+
+    lines = ["version: 1", "rules:"]
+    for n in range(150):  # together over the 16 MB default, under 64 MB
+        lines += [
+            f"  - id: team.big.{n}",
+            "    title: A wordy family",
+            "    category: server_error",
+            "    severity: error",
+            f"    match: {{message: 'team error {n} [a-z]{{1,400}} code [0-9]{{1,400}}'}}",
+            "    causes: [x]",
+            "    fixes: [y]",
+            "    retryable: null",
+            "    retry: {strategy: none}",
+            "    source: {kind: observed_log, ref: ours}",
+        ]
+    rules = tmp_path / "big.yaml"
+    rules.write_text("\n".join(lines) + "\n")
+    record = '{"status": 500, "body": {"message": "team error 7 abc code 42"}}\n'
+    ok = CliRunner().invoke(main, ["classify", "--no-config", "--rules", str(rules)], input=record)
+    assert ok.exit_code == 0 and '"rule": "team.big.7"' in ok.output
+    monkeypatch.setattr(_regex, "MAX_SET_MEM", 16 << 20)
+    refused = CliRunner().invoke(
+        main, ["classify", "--no-config", "--rules", str(rules)], input=record
+    )
+    assert refused.exit_code == 3, refused.output
+    assert (
+        "too large to search together" in refused.output and "internal error" not in refused.output
+    )

@@ -14,6 +14,7 @@ Shapes understood: README "Inputs". Never raises on odd content.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._models import Event
@@ -23,6 +24,10 @@ from ._shapes import absorb_mapping, absorb_text
 from ._verdicts import Verdict, fine_in_words, finish
 
 __all__ = ["Verdict", "fine_in_words", "to_event"]
+
+# A line that is only a number or a JSON literal says nothing (a lone 502 is a status).
+_BARE_VALUE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+_STATUS = re.compile(r"[1-5]\d\d")
 
 
 def to_event(value: Any) -> Event | Verdict:
@@ -34,6 +39,8 @@ def to_event(value: Any) -> Event | Verdict:
         elif isinstance(value, str):
             if not value.strip():
                 return Verdict(Outcome.UNREADABLE, "empty record")
+            if _BARE_VALUE.fullmatch(value.strip()) and not _STATUS.fullmatch(value.strip()):
+                return Verdict(Outcome.UNREADABLE, "a bare value, nothing to go on")
             draft = Draft(Shape.TEXT)
             absorb_text(draft, value, 0, top=True)
         elif isinstance(value, list):

@@ -61,6 +61,13 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InputError(f"{path}: no such file", "check the path, or pipe the log on stdin")
         if p.is_dir():
             raise InputError(f"{path}: is a directory", "pass the log files inside it")
+        try:
+            with p.open("rb"):
+                pass
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot open: {exc.strerror or exc}", "check the file's permissions"
+            ) from None
 
 
 class _Counted:

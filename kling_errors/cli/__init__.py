@@ -8,8 +8,11 @@ command lives in its own module and is registered on ``main`` here:
     _classify.py       classify
     _explain.py        explain
     _rules.py          rules validate | test | lint | list | show | new | diff | coverage | eval
+                       | export
     _docs.py           docs
     _check_request.py  check-request
+    _mine.py           rules mine (registered on the rules group here)
+    _serve.py          serve (the HTTP service; needs the serve extra)
     _options.py        options several commands share (--rules/--no-builtin/--config/...)
     _common.py         helpers several modules share
 
@@ -25,18 +28,23 @@ Exit codes (the constants come from ``kling_errors._exceptions``, which the exce
     1     EXIT_INTERNAL      internal error: a bug (``internal error: ...`` and a hint to
                              report it); click also exits 1 on Ctrl-C ("Aborted!")
     2     EXIT_USAGE         usage error: a bad option or argument (click), an unknown
-                             ``explain`` query or ``rules show`` id, or an ``-o`` that is
-                             an input, a directory or in a missing one (OutputError)
-    3     EXIT_BAD_RULES     a rule file or the project config is invalid (RuleError,
-                             ConfigError, ``rules validate``); nothing was loaded
-    4     EXIT_BAD_INPUT     an input file cannot be opened or is not what the command
-                             reads (InputError)
+                             ``explain`` query or ``rules show`` id, an ``-o`` that is
+                             an input, a directory or in a missing one (OutputError), or
+                             a mistake in the user's ``docs --template`` — ``FILE:LINE:``
+                             and what (DocTemplateError): their file, not our bug
+    3     EXIT_BAD_RULES     a rule file or the project config is invalid or unreadable
+                             (RuleError, ConfigError, ``rules validate``; also a path in
+                             KLING_ERRORS_RULES that does not exist); nothing was loaded
+    4     EXIT_BAD_INPUT     an input file does not exist, cannot be opened (no
+                             permission) or is not what the command reads (InputError);
+                             input paths are ``click.Path(readable=False)`` so that
+                             click's own check (exit 2) does not answer first
     5     EXIT_UNMATCHED     ``classify --fail-on-unmatched`` (or the config's
                              fail_on_unmatched) and a record was unmatched or unreadable
     6     EXIT_CHECK_FAILED  a check failed: ``rules test`` (an example),
                              ``rules lint --strict`` (a warning), ``rules eval
                              --min-accuracy`` (accuracy below the floor), ``docs --check``
-                             (stale files), ``check-request`` (a payload with an error
+                             (stale or missing files), ``check-request`` (a payload with an error
                              or an unreadable payload)
     ====  =================  ==========================================================
 """
@@ -66,8 +74,10 @@ from ._classify import classify
 from ._common import report_problems
 from ._docs import docs
 from ._explain import explain
+from ._mine import mine
 from ._options import rule_set_options
 from ._rules import rules
+from ._serve import serve
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -100,7 +110,8 @@ class _Group(click.Group):
                 f"error: {len(exc.problems)} problem(s) in {exc.subject}; no rules were loaded",
                 err=True,
             )
-            click.echo(f"hint: {exc.hint}", err=True)
+            # each problem's own hint is printed with it: end with the general one
+            click.echo(f"hint: {exc.default_hint}", err=True)
             ctx.exit(exc.exit_code)
         except KlingErrorsError as exc:
             click.echo(f"error: {exc.message}", err=True)
@@ -115,11 +126,13 @@ def main() -> None:
     """Explain failed Kling AI API calls: cause, fix, and whether to retry."""
 
 
+rules.add_command(mine)
 main.add_command(classify)
 main.add_command(explain)
 main.add_command(rules)
 main.add_command(docs)
 main.add_command(check_request_command)
+main.add_command(serve)
 
 
 def run() -> None:

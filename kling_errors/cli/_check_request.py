@@ -12,18 +12,19 @@ from pathlib import Path
 
 import click
 
-from .._exceptions import EXIT_CHECK_FAILED
+from .._exceptions import EXIT_CHECK_FAILED, InputError
 from .._read import STDIN, check_paths, read_paths
+from ._options import note_reading_stdin
 
 
 @click.command("check-request")
-@click.argument("payloads", nargs=-1, type=click.Path(allow_dash=True))
+@click.argument("payloads", nargs=-1, type=click.Path(allow_dash=True, readable=False))
 @click.option(
     "--endpoint", type=click.Choice(["text2video", "image2video"]), default="text2video",
     show_default=True,
 )  # fmt: skip
 @click.option(
-    "--terms", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    "--terms", multiple=True, type=click.Path(exists=True, dir_okay=False, readable=False),
     help="Extra content watch-list file (JSON or YAML: {terms: [{pattern, note}]}).",
 )  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text")
@@ -33,13 +34,26 @@ def check_request_command(
     """Check request bodies (a JSON file, JSON lines, or stdin) before sending them.
 
     Every violation with its JSON path, the fix, and what Kling would answer. Exits
-    6 if any payload has an error (warnings do not fail).
+    6 if any payload has an error (warnings do not fail), 4 if a file cannot be read.
+    It loads no rule set, so it takes no --rules or --config.
     """
     from .._preflight import check_request, load_terms  # lazy: pre-flight (module docstring)
 
     paths = list(payloads) or [STDIN]
-    check_paths(paths)
-    watch = load_terms(terms)
+    check_paths([*paths, *terms])
+    unreadable: tuple[type[Exception], ...] = (OSError, ValueError)  # JSON's errors too
+    if any(str(t).endswith((".yaml", ".yml")) for t in terms):
+        import yaml  # lazy: only for a YAML watch-list
+
+        unreadable += (yaml.YAMLError,)
+    try:
+        watch = load_terms(terms)
+    except unreadable as exc:
+        raise InputError(
+            f"cannot read the watch-list {', '.join(terms)}: {' '.join(str(exc).split())}",
+            "--terms takes JSON or YAML: {terms: [{pattern, note}]}",
+        ) from None
+    note_reading_stdin(paths)
     failed = 0
     for index, raw in enumerate(read_paths(paths)):
         where = str(raw.location)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 
 import click
@@ -15,11 +17,11 @@ from .._read import STDIN, ReadProgress, check_paths
 from .._report_file import check_output, report_file
 from .._report_html import ReportPage, describe, render_report
 from .._run import run
-from ._options import output_option, rule_set_options
+from ._options import color_default, note_reading_stdin, output_option, rule_set_options
 
 
 @click.command("classify")
-@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True, readable=False))
 @click.option(
     "--format",
     "fmt",
@@ -78,12 +80,14 @@ def classify(
     """Classify logged Kling errors from FILES (or stdin), one result per record."""
     paths = list(files) or [STDIN]
     check_paths(paths)
+    if not quiet:
+        note_reading_stdin(paths)
     check_output(output, paths)
     check_output(report_path, paths)
     engine = rule_sets.engine()
     to_terminal = output is None and sys.stdout.isatty()
     fmt = fmt or rule_sets.config.format or ("text" if to_terminal else "jsonl")
-    color = to_terminal if color is None else color
+    color = (output is None and color_default(sys.stdout)) if color is None else color
     if fail_on_unmatched is None:
         fail_on_unmatched = rule_sets.config.fail_on_unmatched
     # Progress only where a person watches: stderr is a terminal and stdout is not it.
@@ -91,6 +95,10 @@ def classify(
     reading = ReadProgress(paths) if show else None
     progress = ProgressLine(sys.stderr, reading) if reading is not None else None
     options = RunOptions(fmt=fmt, color=color, why=why, summary=summary)
+    if output is None and paths == [STDIN] and _piped_in():
+        # A coprocess (another program writing records and reading answers) gets each
+        # answer as its line is read: no waiting for a buffer to fill.
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     with report_file(output) as out:
         tally = run(
             engine,
@@ -112,3 +120,11 @@ def classify(
     outcomes = tally.summary.outcomes
     if fail_on_unmatched and (outcomes["unmatched"] or outcomes["unreadable"]):
         sys.exit(EXIT_UNMATCHED)
+
+
+def _piped_in() -> bool:
+    """stdin is a pipe or a socket, not a file: records may come one at a time."""
+    try:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False

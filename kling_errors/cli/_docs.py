@@ -68,7 +68,7 @@ def docs(
         template = file_template(template_file) if template_file else builtin_template(fmt)
         sys.stdout.write(render_docs(loaded, template))
         return
-    stale = []
+    stale, missing = [], []
     for target_fmt, target in targets.items():
         template = (
             file_template(template_file)
@@ -77,17 +77,27 @@ def docs(
         )
         text = render_docs(loaded, template)
         if check:
-            current = target.read_bytes().decode("utf-8") if target.is_file() else None
-            if current != text:
+            if not target.is_file():
+                missing.append(str(target))
+            elif target.read_bytes().decode("utf-8", errors="replace") != text:
                 stale.append(str(target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         with report_file(str(target)) as out:
             out.write(text)
         click.echo(f"wrote {target}", err=True)
+    if missing:
+        click.echo(f"error: missing: {', '.join(missing)}", err=True)
     if stale:
         click.echo(f"error: out of date with the rules: {', '.join(stale)}", err=True)
-        click.echo("hint: run `kling-errors docs --update` and commit the result", err=True)
+    if missing or stale:
+        if output:
+            how = f"kling-errors docs --format {fmt} -o {output}"
+            how += f" --template {template_file}" if template_file else ""
+        else:
+            how = "kling-errors docs --update"
+            how += f" --docs-dir {docs_dir}" if docs_dir != "docs" else ""
+        click.echo(f"hint: run `{how}` and commit the result", err=True)
         sys.exit(EXIT_CHECK_FAILED)
     if check:
         click.echo(f"ok: {', '.join(str(t) for t in targets.values())} up to date")

@@ -4,17 +4,24 @@
 hands it the resolved ``RuleSets`` (``kling_errors._config``) as ``rule_sets``;
 ``output_option`` is the -o/--output of the commands that write a report;
 ``text_or_json_format`` is the --format of the commands that answer as text or JSON.
+
+Also the terminal manners every command shares: ``color_default`` (whether to colour a
+stream: NO_COLOR, FORCE_COLOR, then whether it is a terminal) and ``note_reading_stdin``
+(a person at a terminal is told that the command waits for records on stdin).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
 
 import click
 
 from .._config import RuleSets
+from .._read import STDIN
 
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically)."
@@ -45,7 +52,7 @@ def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--rules",
             "rule_paths",
             multiple=True,
-            type=click.Path(exists=True),
+            type=click.Path(exists=True, readable=False),  # unreadable: the loader says so
             help="Rule file or directory loaded after the built-in and configured ones "
             "(repeatable; later sets override earlier ones by id).",
         ),
@@ -53,7 +60,7 @@ def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--config",
             "config_path",
-            type=click.Path(exists=True, dir_okay=False),
+            type=click.Path(exists=True, dir_okay=False, readable=False),
             help="Project config file [default: kling-errors.yaml or pyproject.toml "
             "[tool.kling-errors], searched upward from the working directory].",
         ),
@@ -62,3 +69,53 @@ def rule_set_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def color_default(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether output to ``stream`` is coloured when no --color/--no-color says so.
+
+    ``NO_COLOR`` set and not empty: never (https://no-color.org); else ``FORCE_COLOR`` set
+    and not empty, whatever its value: always (https://force-color.org); else only on a
+    terminal that is not ``TERM=dumb``. NO_COLOR wins over FORCE_COLOR, as in Python 3.13.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
+STDIN_NOTE = (
+    "kling-errors: reading records from stdin (end with {eof}); "
+    "give a file name to read a log instead"
+)
+
+
+def note_reading_stdin(
+    paths: Sequence[str] = (STDIN,), stdin: TextIO | None = None, err: TextIO | None = None
+) -> bool:
+    """Tell a person at a terminal that the command now waits for records on stdin.
+
+    Nothing when stdin is not among ``paths`` or is a pipe or a file (the usual case):
+    only a command started by hand without input would otherwise wait silently. The note
+    goes to stderr, so it never mixes with the results. Returns whether it was shown.
+    """
+    stdin = sys.stdin if stdin is None else stdin
+    if STDIN not in paths:
+        return False
+    try:
+        interactive = stdin.isatty()
+    except (OSError, ValueError):  # closed or detached
+        return False
+    if not interactive:
+        return False
+    eof = "Ctrl-Z then Enter" if os.name == "nt" else "Ctrl-D"
+    click.echo(STDIN_NOTE.format(eof=eof), file=err if err is not None else sys.stderr)
+    return True

@@ -19,7 +19,7 @@ from .._read import check_paths, read_paths
 from .._report_file import check_output, report_file
 from .._rules import collect
 from ._common import report_problems
-from ._options import output_option, rule_set_options, text_or_json_format
+from ._options import note_reading_stdin, output_option, rule_set_options, text_or_json_format
 
 
 @click.group("rules")
@@ -34,11 +34,12 @@ def _only(paths: tuple[str, ...]) -> set[str] | None:
 
 def _corpus_check(corpus: str) -> list[str]:
     check_paths([corpus])
+    note_reading_stdin([corpus])
     return [corpus]
 
 
 @rules.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, readable=False))
 @rule_set_options
 def validate(paths: tuple[str, ...], rule_sets: RuleSets) -> None:
     """Schema and semantic checks of PATHS (default: every loaded set); all problems."""
@@ -57,7 +58,7 @@ def validate(paths: tuple[str, ...], rule_sets: RuleSets) -> None:
 
 
 @rules.command("test")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, readable=False))
 @click.option("-v", "--verbose", is_flag=True, help="Print passing examples too.")
 @rule_set_options
 def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> None:
@@ -78,7 +79,7 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
 
 
 @rules.command("lint")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, readable=False))
 @click.option("--strict", is_flag=True, help=f"Exit {EXIT_CHECK_FAILED} if there is any warning.")
 @click.option(
     "--disable",
@@ -145,7 +146,7 @@ def show_rule(rule_id: str, rule_sets: RuleSets) -> None:
     "--from",
     "record_file",
     required=True,
-    type=click.Path(allow_dash=True),
+    type=click.Path(allow_dash=True, readable=False),
     help="A logged record (JSON, or a log line) in a file, or - for stdin.",
 )
 @click.option("--index", default=0, show_default=True, help="Which record of the file.")
@@ -158,6 +159,7 @@ def new_rule(
     """Scaffold a rule from a logged record, the record as its first example."""
     check_paths([record_file])
     check_output(output, [record_file])
+    note_reading_stdin([record_file])
     raw = next((r for i, r in enumerate(read_paths([record_file])) if i == index), None)
     if raw is None or raw.unreadable is not None:
         why = raw.unreadable if raw is not None else f"it has no record #{index}"
@@ -171,13 +173,16 @@ def new_rule(
 
 @rules.command("diff")
 @click.option(
-    "--corpus", required=True, type=click.Path(allow_dash=True), help="The stored log to replay."
+    "--corpus",
+    required=True,
+    type=click.Path(allow_dash=True, readable=False),
+    help="The stored log to replay.",
 )
 @click.option(
     "--old",
     "old_paths",
     multiple=True,
-    type=click.Path(exists=True),
+    type=click.Path(exists=True, readable=False),
     help="Rule set(s) only the old side loads (e.g. the committed version of your rules).",
 )
 @text_or_json_format
@@ -195,7 +200,7 @@ def diff_rules(corpus: str, old_paths: tuple[str, ...], fmt: str, rule_sets: Rul
 
 
 @rules.command("coverage")
-@click.argument("log", type=click.Path(allow_dash=True))
+@click.argument("log", type=click.Path(allow_dash=True, readable=False))
 @text_or_json_format
 @rule_set_options
 def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
@@ -207,7 +212,7 @@ def coverage_rules(log: str, fmt: str, rule_sets: RuleSets) -> None:
 
 
 @rules.command("eval")
-@click.argument("corpus", nargs=-1, required=True, type=click.Path())
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(readable=False))
 @text_or_json_format
 @click.option(
     "--min-accuracy",
@@ -225,7 +230,13 @@ def eval_rules(
     """
     from .._eval import evaluate, read_corpus  # lazy: authoring module (module docstring)
 
-    result = evaluate(rule_sets.engine(), read_corpus(corpus))
+    try:
+        result = evaluate(rule_sets.engine(), read_corpus(corpus))
+    except OSError as exc:  # a corpus file that cannot be opened
+        where = exc.filename or ", ".join(corpus)
+        raise InputError(
+            f"{where}: cannot open: {exc.strerror}", "check the path and its permissions"
+        ) from None
     click.echo(
         json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
         if fmt == "json"
@@ -237,3 +248,29 @@ def eval_rules(
         click.echo(f"error: accuracy {below}", err=True)
         click.echo("hint: the misses above say which rule answered each record and why", err=True)
         sys.exit(EXIT_CHECK_FAILED)
+
+
+@rules.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="The export format (schemas/export.schema.json).",
+)
+@output_option
+@rule_set_options
+def export_rules(fmt: str, output: str | None, rule_sets: RuleSets) -> None:
+    """The loaded rules as one versioned JSON document, to match errors in another language.
+
+    Match conditions, precedence ranks, categories, retry policies and texts, plus how
+    matching works and conformance cases (README "Beyond Python"). Deterministic: the
+    same rule files give the same bytes.
+    """
+    from .._export import export_json  # lazy: only this command needs it (module docstring)
+
+    check_output(output)
+    text = export_json(rule_sets.engine())
+    with report_file(output) as out:
+        out.write(text)
