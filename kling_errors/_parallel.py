@@ -14,7 +14,6 @@ small, the file is read on one process.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 from collections import deque
 from collections.abc import Callable
@@ -28,19 +27,6 @@ from ._read import STDIN, ReadProgress, part_records, reads_as_lines
 from ._read._split import Part, split
 
 PART_BYTES = 2 << 20  # input per task: small enough to keep the parent's memory flat
-MIN_BYTES_PER_JOB = 4 << 20  # below this per process, forking costs more than it gains
-
-
-def default_jobs(paths: list[str]) -> int:
-    """The number of cores, for inputs large enough to pay; 1 for stdin and small files."""
-    if STDIN in paths:
-        return 1
-    try:
-        size = sum(os.stat(p).st_size for p in paths)
-    except OSError:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, size // MIN_BYTES_PER_JOB))
 
 
 @dataclass

@@ -5,15 +5,29 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import TextIO
 
 from ._engine import Engine
 from ._output import Writer
-from ._parallel import Splitter
 from ._pipeline import RunOptions, Tally, classified
-from ._read import ReadProgress, read_paths
+from ._read import STDIN, ReadProgress, read_paths
 from ._report import ReportData
+
+MIN_BYTES_PER_JOB = 4 << 20  # below this per process, forking costs more than it gains
+
+
+def default_jobs(paths: list[str]) -> int:
+    """The number of cores, for inputs large enough to pay; 1 for stdin and small files."""
+    if STDIN in paths:
+        return 1
+    try:
+        size = sum(os.stat(p).st_size for p in paths)
+    except OSError:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, size // MIN_BYTES_PER_JOB))
 
 
 def run(
@@ -36,8 +50,10 @@ def run(
     writer = Writer(out, options.fmt, options.color)
     tally = Tally(report=ReportData() if report else None)
     index = 0
+    if jobs > 1:
+        from ._parallel import Splitter  # multiprocessing: 20 ms of start-up, only when used
     for path in paths:
-        splitter = Splitter.for_path(path, jobs)
+        splitter = Splitter.for_path(path, jobs) if jobs > 1 else None
         if splitter is not None:
             index = splitter.run(engine, writer, options, tally, index, progress, on_progress)
             continue

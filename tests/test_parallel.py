@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kling_errors import Engine, _parallel
-from kling_errors._parallel import Splitter, default_jobs
+from kling_errors._parallel import Splitter
 from kling_errors._pipeline import RunOptions
 from kling_errors._read import part_records, read_paths
 from kling_errors._read._split import split
-from kling_errors._run import run
+from kling_errors._run import default_jobs, run
 
 ENGINE = Engine()
 BENCH = Path(__file__).resolve().parent.parent / "bench"

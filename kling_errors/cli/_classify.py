@@ -11,12 +11,11 @@ import click
 from .._config import RuleSets
 from .._exceptions import EXIT_UNMATCHED
 from .._output import FORMATS, ProgressLine
-from .._parallel import default_jobs
 from .._pipeline import RunOptions
 from .._read import STDIN, ReadProgress, check_paths
 from .._report_file import check_output, report_file
 from .._report_html import ReportPage, describe, render_report
-from .._run import run
+from .._run import default_jobs, run
 from ._options import color_default, note_reading_stdin, output_option, rule_set_options
 
 
