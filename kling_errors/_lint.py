@@ -175,6 +175,40 @@ class AmbiguousOverlap(LintCheck):
         ]
 
 
+class TakesFromBuiltin(LintCheck):
+    """A team's rule that wins records a built-in rule also explains overrides the
+    built-in knowledge for them (`rules mine` drafts do, by design, when the wording tier
+    already guessed): intended or not, the author should know which rule it replaces and
+    whether the answer changes."""
+
+    id = "takes-from-builtin"
+    description = "a rule of yours wins an example a built-in rule also matches"
+
+    def check(self, context: LintContext, rule: Rule) -> list[Finding]:
+        if rule.rule_set == "builtin":
+            return []
+        taken: dict[str, Rule] = {}
+        for run in context.examples(rule):
+            if run.winner is None or run.winner.rule.id != rule.id:
+                continue
+            for other in run.candidates[1:]:
+                if other.rule.rule_set == "builtin":
+                    taken.setdefault(other.rule.id, other.rule)
+        return [
+            self.finding(
+                rule,
+                f"wins examples the built-in {other.id} also matches"
+                + (
+                    f" and answers them differently ({other.category}, retryable "
+                    f"{_retryable(other)} -> {rule.category}, retryable {_retryable(rule)})"
+                    if _answers_differ(rule, other)
+                    else " with the same answer: is the rule needed?"
+                ),
+            )
+            for other in taken.values()
+        ]
+
+
 class NestedQuantifier(LintCheck):
     """RE2 makes such a regex safe here, but rules get copied into other tools whose
     engines backtrack: flag the pattern before it is reused."""
@@ -201,6 +235,7 @@ LINT_CHECKS: tuple[LintCheck, ...] = (
     ExampleNotMatched(),
     NeverWins(),
     AmbiguousOverlap(),
+    TakesFromBuiltin(),
     NestedQuantifier(),
 )
 
@@ -231,6 +266,10 @@ def lint(
         for check in checks:
             findings.extend(check.check(context, rule))
     return findings
+
+
+def _retryable(rule: Rule) -> str:
+    return {True: "true", False: "false", None: "null"}[rule.retryable]
 
 
 def _answers_differ(rule: Rule, other: Rule) -> bool:

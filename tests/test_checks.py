@@ -136,11 +136,16 @@ def rule(
     return text
 
 
-def engine_of(tmp_path: Path, *rules: str) -> Engine:
-    """The given rules alone (no built-ins), loaded from a file like a user's."""
+def engine_of(tmp_path: Path, *rules: str, builtin: bool = False) -> Engine:
+    """The given rules, loaded from a file like a user's (alone, or over the built-ins)."""
     path = tmp_path / "team.yaml"
     path.write_text("version: 1\nrules:\n" + textwrap.indent("".join(rules), "  "))
-    return Engine(rule_paths=[path], builtin=False)
+    return Engine(rule_paths=[path], builtin=builtin)
+
+
+# Checks about a team's rules against the built-in ones: linted over the built-in rules
+# (which lint clean themselves).
+OVER_BUILTIN = {"takes-from-builtin"}
 
 
 def lines(engine: Engine, disabled: frozenset[str] = frozenset()) -> list[str]:
@@ -194,6 +199,19 @@ LINT_TRIPS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "team.r",
         "regex '(a+)+c' nests unbounded repeats",
     ),
+    "takes-from-builtin": (
+        (
+            rule(
+                "team.upstream",
+                "{http_status: 502, message: 'upstream said no'}",
+                "[{status: 502, body: {message: 'upstream said no'}}]",
+                category="quota_billing",
+            ),
+        ),
+        "team.upstream",
+        "wins examples the built-in http.502_503 also matches and answers them differently"
+        " (server_error, retryable true -> quota_billing, retryable false)",
+    ),
 }
 
 # check id -> the same situation put right: the rules lint clean
@@ -225,6 +243,7 @@ LINT_PASSES: dict[str, tuple[str, ...]] = {
         rule("team.second", "{http_status: 500}", "[{status: 500}]"),
     ),
     "nested-quantifier": (rule("team.r", "{message: 'a+c'}", "[aaac]"),),
+    "takes-from-builtin": (rule("team.teapot", "{http_status: 418}", "[{status: 418}]"),),
 }
 
 
@@ -238,7 +257,7 @@ def test_every_lint_check_is_tested_here() -> None:
 @pytest.mark.parametrize("check_id", sorted(LINT_TRIPS))
 def test_lint_check_trips_naming_its_id_and_the_rule(check_id: str, tmp_path: Path) -> None:
     rules, rule_id, words = LINT_TRIPS[check_id]
-    found = lines(engine_of(tmp_path, *rules))
+    found = lines(engine_of(tmp_path, *rules, builtin=check_id in OVER_BUILTIN))
     assert found, f"{check_id} found nothing"
     assert all(f": warning[{check_id}]: " in line for line in found), found
     mine = [line for line in found if f": warning[{check_id}]: {rule_id}: " in line]
@@ -248,7 +267,8 @@ def test_lint_check_trips_naming_its_id_and_the_rule(check_id: str, tmp_path: Pa
 
 @pytest.mark.parametrize("check_id", sorted(LINT_PASSES))
 def test_lint_check_is_quiet_on_a_sound_rule(check_id: str, tmp_path: Path) -> None:
-    assert lines(engine_of(tmp_path, *LINT_PASSES[check_id])) == []
+    engine = engine_of(tmp_path, *LINT_PASSES[check_id], builtin=check_id in OVER_BUILTIN)
+    assert lines(engine) == []
 
 
 def test_a_tie_is_reported_from_both_sides(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_rules(paths: tuple[str, ...], verbose: bool, rule_sets: RuleSets) -> No
     multiple=True,
     metavar="ID",
     help="Skip a check (repeatable): no-examples, example-not-matched, never-wins,"
-    " ambiguous-overlap, nested-quantifier.",
+    " ambiguous-overlap, takes-from-builtin, nested-quantifier.",
 )
 @rule_set_options
 def lint_rules(
