@@ -17,9 +17,7 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -83,6 +81,8 @@ def write(kind: str, key: str | None, payload: dict[str, Any]) -> None:
         return
     try:
         text = json.dumps({"format": FORMAT, "key": key, "payload": payload}).encode()
+        import tempfile  # only when writing: 5 ms of every start-up otherwise
+
         fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=directory)
         with os.fdopen(fd, "wb") as handle:
             handle.write(_mac(mac_key, text).encode() + b"\n" + text)
@@ -146,7 +146,7 @@ def _mac_key(directory: Path) -> bytes | None:
             return None
         else:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
+                handle.write(os.urandom(32))  # a random MAC key, made once per user
             key = _read_regular(path, 64)
     if key is None or len(key) != 32 or os.stat(path).st_mode & 0o077:
         return None

@@ -51,6 +51,7 @@ Exit codes (the constants come from ``kling_errors._exceptions``, which the exce
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -69,15 +70,8 @@ from .._exceptions import (
     KlingErrorsError,
     RuleError,
 )
-from ._check_request import check_request_command
-from ._classify import classify
 from ._common import report_problems
-from ._docs import docs
-from ._explain import explain
-from ._mine import mine
 from ._options import rule_set_options
-from ._rules import rules
-from ._serve import serve
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -93,8 +87,31 @@ __all__ = [
 ]
 
 
+# Each command's module is imported when the command runs (or --help lists it): a run of
+# `classify` does not pay for the modules of `rules`, `serve` or `docs`.
+_COMMANDS = {
+    "classify": ("_classify", "classify"),
+    "explain": ("_explain", "explain"),
+    "rules": ("_rules", "rules"),
+    "docs": ("_docs", "docs"),
+    "check-request": ("_check_request", "check_request_command"),
+    "serve": ("_serve", "serve"),
+}
+
+
 class _Group(click.Group):
-    """Turns the tool's own errors into the documented message and exit code."""
+    """Turns the tool's own errors into the documented message and exit code, and loads
+    each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            module, attribute = _COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -124,15 +141,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="kling-errors")
 def main() -> None:
     """Explain failed Kling AI API calls: cause, fix, and whether to retry."""
-
-
-rules.add_command(mine)
-main.add_command(classify)
-main.add_command(explain)
-main.add_command(rules)
-main.add_command(docs)
-main.add_command(check_request_command)
-main.add_command(serve)
 
 
 def run() -> None:

@@ -274,3 +274,13 @@ def export_rules(fmt: str, output: str | None, rule_sets: RuleSets) -> None:
     text = export_json(rule_sets.engine())
     with report_file(output) as out:
         out.write(text)
+
+
+def _register_mine() -> None:
+    """`rules mine` lives in its own module (it imports the miner only when it runs)."""
+    from ._mine import mine
+
+    rules.add_command(mine)
+
+
+_register_mine()
