@@ -39,24 +39,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# --- Kling vocabulary (from bench/make_log.py) ---------------------------------------------
+# The official messages and statuses, as bench/make_log.py writes them (a sibling script:
+# run as `python bench/make_realistic.py`, bench/ is on sys.path).
+from make_log import MESSAGES, STATUS
 
-MESSAGES = {
-    1000: "Authentication failed", 1001: "Authorization is empty", 1002: "Authorization is invalid",
-    1003: "Authorization is not yet valid", 1004: "Authorization has expired",
-    1100: "Account exception", 1101: "Account in arrears (postpaid scenario)",
-    1102: "Account balance not enough", 1103: "Unauthorized access to requested resource, such as API/model",
-    1200: "Invalid request parameters", 1201: "Duration only supports 5 or 10 seconds when no refer_image is provided",
-    1202: "The requested method is invalid", 1203: "model is not exist",
-    1300: "Trigger strategy of the platform", 1301: "Trigger the content security policy of the platform",
-    1302: "The API request is too fast, exceeding the platform's rate limit",
-    1303: "parallel task over resource pack limit", 1304: "Trigger the platform's IP whitelisting policy",
-    5000: "Server internal error", 5001: "Server temporarily unavailable, usually due to maintenance",
-    5002: "Server internal timeout, usually due to a backlog",
-}  # fmt: skip
-STATUS = {1000: 401, 1001: 401, 1002: 401, 1003: 401, 1004: 401, 1100: 429, 1101: 429, 1102: 429,
-          1103: 403, 1200: 400, 1201: 400, 1202: 404, 1203: 404, 1300: 400, 1301: 400, 1302: 429,
-          1303: 429, 1304: 429, 5000: 500, 5001: 503, 5002: 504}  # fmt: skip
+# --- Kling vocabulary ----------------------------------------------------------------------
+
 # How often each code turns up in a busy integration's error log (rate and concurrency limits,
 # balance, content policy and server trouble dominate; auth codes come in bursts).
 CODE_WEIGHTS = {1000: 2, 1001: 1, 1002: 3, 1003: 1, 1004: 4, 1100: 1, 1101: 1, 1102: 8, 1103: 2,

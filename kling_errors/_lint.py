@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from ._engine import Engine
 from ._match import MAX_MATCH_CHARS, Candidate
 from ._models import Conditions, Event, Rule
+from ._output import RETRYABLE_NAMES
 from ._regex import nested_quantifier
 
 
@@ -199,8 +200,7 @@ class TakesFromBuiltin(LintCheck):
                 rule,
                 f"wins examples the built-in {other.id} also matches"
                 + (
-                    f" and answers them differently ({other.category}, retryable "
-                    f"{_retryable(other)} -> {rule.category}, retryable {_retryable(rule)})"
+                    f" and answers them differently ({_answer(other)} -> {_answer(rule)})"
                     if _answers_differ(rule, other)
                     else " with the same answer: is the rule needed?"
                 ),
@@ -268,8 +268,8 @@ def lint(
     return findings
 
 
-def _retryable(rule: Rule) -> str:
-    return {True: "true", False: "false", None: "null"}[rule.retryable]
+def _answer(rule: Rule) -> str:
+    return f"{rule.category}, retryable {RETRYABLE_NAMES[rule.retryable]}"
 
 
 def _answers_differ(rule: Rule, other: Rule) -> bool:

@@ -269,7 +269,8 @@ def unmatched_templates(shapes: Counter[str]) -> list[tuple[str, int]]:
     return sorted(found.items(), key=lambda item: (-item[1], item[0]))
 
 
-_RETRYABLE_NAMES = {True: "true", False: "false", None: "null"}
+# How `retryable` is written in counts and messages (as JSON spells it).
+RETRYABLE_NAMES = {True: "true", False: "false", None: "null"}
 
 
 @dataclass
@@ -290,7 +291,7 @@ class Summary:
         if diagnosis.outcome == "matched":
             self.categories[diagnosis.category or "?"] += 1
             self.rules[diagnosis.rule or "?"] += 1
-            self.retryable[_RETRYABLE_NAMES[diagnosis.retryable]] += 1
+            self.retryable[RETRYABLE_NAMES[diagnosis.retryable]] += 1
         elif diagnosis.outcome == "unmatched":
             self.unmatched[message_shape(diagnosis.message or "(no message)")] += 1
             if len(self.unmatched) > MAX_UNMATCHED_SHAPES:

@@ -3,8 +3,9 @@ records out, in input order.
 
     read_paths ─▶ RawRecord ─▶ Engine.classify_raw ─▶ Diagnosis ─▶ Writer.tail
 
-``classify_paths`` is what a program calls for the diagnoses; ``tails`` is what `classify`
-runs on one process or in each worker (_run, _parallel), so the output cannot differ.
+``classify_paths`` is what a program calls for the diagnoses; ``classified`` is what
+`classify` runs on one process or in each worker (_run, _parallel), so the output cannot
+differ.
 """
 
 from __future__ import annotations
@@ -49,14 +50,6 @@ def classified(
         if options.why and raw.unreadable is None:
             why = explain_candidates(engine.candidates(raw.value))
         yield raw, diagnosis, "" if options.summary else writer.tail(diagnosis, why)
-
-
-def tails(
-    engine: Engine, writer: Writer, records: Iterable[RawRecord], options: RunOptions, start: int
-) -> Iterator[tuple[Diagnosis, str]]:
-    """classified() without the raw records."""
-    for _, diagnosis, tail in classified(engine, writer, records, options, start):
-        yield diagnosis, tail
 
 
 @dataclass

@@ -39,6 +39,7 @@ COLORS = {
     "timeout": "#16a085", "network": "#27ae60", "generation_failed": "#6c5ce7",
     "unmatched": "#95a5a6",
 }  # fmt: skip
+_RETRY_WORDS = {True: "yes", False: "no", None: "unknown"}
 _WIDTH, _HEIGHT, _LEFT, _BOTTOM, _TOP = 960, 260, 44, 18, 8
 
 
@@ -153,19 +154,15 @@ def _categories(summary: Summary, errors: int) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: -int(row["count"]))
 
 
-def _retry_text(retryable: bool | None) -> tuple[str, str]:
-    return {True: ("yes", "yes"), False: ("no", "no"), None: ("unknown", "unknown")}[retryable]
-
-
 def _rule_row(rule_id: str, counted: RuleCount) -> dict[str, Any]:
-    text, css = _retry_text(counted.retryable)
+    text = _RETRY_WORDS[counted.retryable]  # also the cell's class (.yes .no .unknown)
     return {
         "id": rule_id,
         "title": counted.title,
         "category": counted.category,
         "count": counted.count,
         "retry": text,
-        "retry_class": css,
+        "retry_class": text,
         "fix": counted.fix,
     }
 
@@ -230,7 +227,7 @@ def _chart(data: ReportData, errors: int) -> dict[str, Any] | None:
             {"label": c, "color": COLORS[c], "count": totals[c]} for c in order if totals[c]
         ],
         "ticks": [
-            {"y": round(_TOP + plot_h - f * plot_h, 1), "label": _count(round(peak * f))}
+            {"y": round(_TOP + plot_h - f * plot_h, 1), "label": f"{round(peak * f):,}"}
             for f in (0.0, 0.5, 1.0)
         ],
         "labels": [
@@ -238,10 +235,6 @@ def _chart(data: ReportData, errors: int) -> dict[str, Any] | None:
             {"x": _WIDTH, "anchor": "end", "text": _stamp(first + (slots - 1) * step)},
         ],
     }
-
-
-def _count(value: int) -> str:
-    return f"{value:,}"
 
 
 def describe(path: str, data: ReportData, summary: Summary) -> str:

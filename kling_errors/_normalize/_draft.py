@@ -113,15 +113,9 @@ class Draft:
             self.http_status = code  # the body's code beats a 200 on the wire
 
 
-def clean(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
-    """Trimmed, cut to ``limit`` and redacted: the form every shown string takes."""
-    if text is None:
-        return None
-    return _cut_and_redact(_cut(text, limit), limit)
-
-
 def clean_all(texts: list[tuple[str | None, int]]) -> list[str | None]:
-    """clean() of each (text, limit), with one search for secrets when none holds any."""
+    """Each (text, limit) trimmed, cut to its limit and redacted — the form every shown
+    string takes — with one search for secrets when none holds any."""
     cut = [(None if text is None else scrub(_cut(text, limit)), limit) for text, limit in texts]
     if may_hold_secrets([text for text, _ in cut if text is not None]):
         return [None if text is None else _cut_and_redact(text, limit) for text, limit in cut]

@@ -14,7 +14,6 @@ from .._output import FORMATS, ProgressLine
 from .._pipeline import RunOptions
 from .._read import STDIN, ReadProgress, check_paths
 from .._report_file import check_output, report_file
-from .._report_html import ReportPage, describe, render_report
 from .._run import default_jobs, run
 from ._options import color_default, note_reading_stdin, output_option, rule_set_options
 
@@ -112,6 +111,9 @@ def classify(
     if progress is not None:
         progress.close()
     if report_path is not None and tally.report is not None:
+        # lazy: the report's renderer (Jinja, the template) only for --report
+        from .._report_html import ReportPage, describe, render_report
+
         page = ReportPage(tuple(paths), report_reference, len(engine.rules))
         with report_file(report_path) as handle:
             handle.write(render_report(tally.summary, tally.report, page))
