@@ -9,8 +9,8 @@ Order of precedence (most specific wins), compared left to right:
 5. load order — a later rule (a user's rule set, loaded after the built-ins) wins a tie.
 
 Rules are indexed by service code and HTTP status, so a record is only checked against
-rules that could possibly match it; all message (and all text) regexes are searched in
-one RE2 pass per record, however many rules there are.
+rules that could possibly match it; the message (and the text) regexes are searched
+together, once per record (_regex.PatternSet: only those whose literals occur run).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ._models import Conditions, Event, Rule
-from ._regex import SET_MAX_MEM, PatternSet
+from ._regex import PatternSet
 
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
@@ -47,7 +47,7 @@ class _Entry:
 
 
 class _Hits:
-    """Which message/text regexes match one event: one RE2 pass each, on first need."""
+    """Which message/text regexes match one event: one PatternSet search each, on first need."""
 
     def __init__(self, event: Event, messages: PatternSet, texts: PatternSet) -> None:
         self._event, self._messages, self._texts = event, messages, texts
@@ -108,9 +108,7 @@ class Matcher:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         every = [(rule, alt, c) for rule in rules for alt, c in enumerate(rule.match)]
-        self._messages = PatternSet(
-            [c.message.pattern for _, _, c in every if c.message], max_mem=SET_MAX_MEM
-        )
+        self._messages = PatternSet([c.message.pattern for _, _, c in every if c.message])
         self._texts = PatternSet([c.text.pattern for _, _, c in every if c.text])
         self._by_code: dict[int, list[_Entry]] = defaultdict(list)
         self._by_status: dict[int, list[_Entry]] = defaultdict(list)

@@ -126,71 +126,53 @@ def _nested(items: Any, inside_repeat: bool) -> bool:
     return False
 
 
-# RE2 matches a Set with a lazily built DFA whose states live in a memory budget (max_mem).
-# The built-in message families, case-insensitive, need more than the default 8 MB: on
-# varied log messages the DFA then flushes its states again and again, and a search costs
-# ~100 µs instead of a few. Measured on bench/make_realistic.py's log (1M records, --jobs 1):
-# 8 MB 48 MiB RSS but 1.6x the time of 16 MB; 16 MB 60 MiB; 24 MB 68 MiB and 6 % faster.
-# 16 MB keeps a process under the 64 MiB target; other sets keep RE2's default.
-SET_MAX_MEM = 16 << 20
-DEFAULT_MAX_MEM = 8 << 20
-
-
-MAX_SET_MEM = 512 << 20  # beyond this, a rule set's regexes are too large to search together
+# A rule set's regexes are searched together (PatternSet) with RE2's FilteredRE2: one pass of
+# the literal strings the regexes need (their "atoms", a small set of literals) finds the
+# regexes that could match, and only those run, each on its own. One RE2 Set of every
+# message regex is the textbook alternative, but the built-in message families have bounded
+# gaps ("(?:[^.;]|\.\w){0,60}") that multiply the states of its lazily built DFA: on varied
+# log messages it outgrew a 16 MB budget and kept flushing (10.9 µs a message on
+# bench/make_realistic.py's log; 2.8 µs within a 24 MB budget, at +18 MB RSS), where the
+# filter takes 4.9 µs at +2.5 MB. Each regex keeps RE2's default budget (8 MB, filled only as
+# far as its searches go: 256 KB each made the searches 3x slower).
+# A rule set's regexes together stay within MAX_SET_INSTRUCTIONS compiled RE2 instructions
+# (about 512 MB compiled): beyond that, loading refuses the rule set.
+MAX_SET_INSTRUCTIONS = 7_000_000
 
 
 class PatternSetTooLarge(ValueError):
-    """The regexes of a rule set do not compile into one RE2 set within MAX_SET_MEM."""
+    """The regexes of a rule set together compile past MAX_SET_INSTRUCTIONS."""
 
     def __init__(self, count: int) -> None:
         super().__init__(
             f"the {count} message/text regexes of the loaded rule sets are too large to search"
-            f" together (over {MAX_SET_MEM >> 20} MB compiled)"
+            f" together (over {MAX_SET_INSTRUCTIONS:,} compiled RE2 instructions)"
         )
 
 
-def _compiled_set(patterns: list[str], max_mem: int) -> Any:
-    """An RE2 set of the patterns (ids = positions), or None if it exceeds ``max_mem``."""
-    options = re2.Options()
-    options.case_sensitive = False
-    options.log_errors = False
-    options.never_capture = True
-    options.max_mem = max_mem
-    built = re2.Set.SearchSet(options)
-    try:
-        for position, pattern in enumerate(patterns):
-            if built.Add(pattern) != position:
-                return None
-        built.Compile()
-    except re2.error:
-        return None
-    return built
-
-
 class PatternSet:
-    """Many rule regexes searched in one pass (RE2's Set): the cost per record does not
-    grow with the number of rules."""
+    """Many rule regexes searched together: the cost per record grows with the regexes a
+    text's literals admit, not with the number of rules (see above)."""
 
-    def __init__(self, patterns: list[str], max_mem: int = DEFAULT_MAX_MEM) -> None:
-        self._ids: dict[str, int] = {}
-        self._set: Any = None
+    def __init__(self, patterns: list[str]) -> None:
         unique = list(dict.fromkeys(patterns))
+        self._ids = {pattern: position for position, pattern in enumerate(unique)}
+        self._filter: Any = None
         if not unique:
             return
-        # The budget bounds the compiled program too: a large team rule set may need more.
-        for budget in sorted({max_mem, min(4 * max_mem, MAX_SET_MEM), MAX_SET_MEM}):
-            built = _compiled_set(unique, budget)
-            if built is not None:
-                self._set = built
-                self._ids = {pattern: i for i, pattern in enumerate(unique)}
-                return
-        raise PatternSetTooLarge(len(unique))
+        self._filter = re2.Filter()
+        for pattern in unique:
+            self._filter.Add(pattern, _OPTIONS)  # numbered 0, 1, ...: ids are positions
+        self._filter.Compile()
+        size = sum(self._filter.re(position).programsize for position in range(len(unique)))
+        if size > MAX_SET_INSTRUCTIONS:
+            raise PatternSetTooLarge(len(unique))
 
     def id_of(self, pattern: str) -> int:
         return self._ids[pattern]
 
     def hits(self, text: str) -> frozenset[int]:
-        if self._set is None or not text:
+        if self._filter is None or not text:
             return frozenset()
-        found = self._set.Match(text)  # None when nothing matches
+        found = self._filter.Match(text)  # None when nothing matches
         return frozenset(found) if found else frozenset()

@@ -487,8 +487,8 @@ def test_a_long_template_is_cut_to_the_regex_budget() -> None:
 def test_many_families_give_drafts_that_still_load_within_the_regex_budget(
     tmp_path: Path,
 ) -> None:
-    """Every rule set's message regexes share one RE2 set with a memory budget: a file of
-    drafts must never be what makes the engine fail to load."""
+    """A rule set's regexes are capped in compiled size, and each draft's regex is kept
+    small: a file of drafts must never be what makes the engine fail to load."""
     rng = random.Random(4)
     words = ["".join(rng.choices("bcdfghjklmnprstvz", k=7)) for _ in range(150)]
     records = []
@@ -503,7 +503,7 @@ def test_many_families_give_drafts_that_still_load_within_the_regex_budget(
     assert sum(sizes) <= MAX_FILE_PROGRAM and max(sizes) <= MAX_PROGRAM
     path = tmp_path / "drafts.yaml"
     path.write_text(render(found.drafts, result, ["t.log"]), encoding="utf-8")
-    engine = Engine(rule_paths=[path])  # the RE2 set compiles
+    engine = Engine(rule_paths=[path])  # the regexes compile and load
     for draft in found.drafts:
         assert engine.classify(draft.template.examples[0]).rule == draft.id
 

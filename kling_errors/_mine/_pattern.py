@@ -3,8 +3,8 @@
 Anchored, constants escaped (rules new's escaping), each variable a bounded wildcard sized
 from the longest value seen — or the value itself where every record had the same one
 (not for ids, times or a rare template). Bounds stay small: RE2 compiles ``x{1,128}`` into
-128 copies of ``x``, and all of a rule set's message regexes share one RE2 set with a
-memory budget (_regex.SET_MAX_MEM).
+128 copies of ``x``, and a rule set's regexes together are capped in compiled size
+(_regex.MAX_SET_INSTRUCTIONS).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from ._templates import (
 )
 
 KEEP_VALUE_FROM = 3  # a variable every record agrees on is kept literally from this count on
-# A rule set's message regexes are compiled into one RE2 set within a memory budget
-# (_regex.SET_MAX_MEM, 16 MB): about 235,000 RE2 instructions, of which the built-in rules
-# take ~43,000. Drafts stay well inside it: MAX_PROGRAM each, MAX_FILE_PROGRAM a file.
+# Each draft's regex stays small (MAX_PROGRAM RE2 instructions, MAX_FILE_PROGRAM a file):
+# every regex is searched wherever its literals occur, and the built-in message regexes
+# take ~43,000 instructions in all.
 MAX_PROGRAM = 2_000
 MAX_FILE_PROGRAM = 60_000
 _BOUNDS = (16, 32, 64, 128, 256, 512, 1000)  # RE2 refuses a repeat above 1000
@@ -118,8 +118,8 @@ def program_size(pattern: str) -> int:
 def message_regex(template: Template) -> str:
     """The template as an anchored RE2 regex: constants escaped, variables bounded.
 
-    All of a rule set's message regexes are compiled into one RE2 set with a memory
-    budget, so a draft stays under MAX_PROGRAM: a longer template is cut after the
+    A draft stays under MAX_PROGRAM RE2 instructions (small regexes search fast and keep
+    a rule set far from _regex.MAX_SET_INSTRUCTIONS): a longer template is cut after the
     tokens that fit (and left open at the end: see ``whole``).
     """
     pieces = _pieces(template)
