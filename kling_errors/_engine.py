@@ -40,6 +40,8 @@ class Engine:
         self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
         try:
             self._matcher = Matcher(self.rules.rules)
+            if any(source != "builtin" for source in self.rules.sources):
+                self._matcher.compile()  # refuse a team's over-large rule set before any record
         except PatternSetTooLarge as exc:
             where = ", ".join(s for s in self.rules.sources if s != "builtin") or "the rules"
             raise RuleError(

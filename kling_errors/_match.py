@@ -24,6 +24,7 @@ from ._regex import PatternSet
 MAX_MATCH_CHARS = 8_192  # regexes only ever see this much of a message or text
 
 Rank = tuple[int, int, int, int, int]
+_LOWEST: Rank = (-(2**62), 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,19 @@ class _Hits:
 
 def _candidate(entry: _Entry) -> Candidate:
     return Candidate(entry.rule, entry.alternative, entry.names, entry.rank)
+
+
+def _top_rank(filed: dict[int, list[_Entry]]) -> Rank:
+    return max((e.rank for entries in filed.values() for e in entries), default=_LOWEST)
+
+
+def _outranks(entry: _Entry, other: _Entry | Candidate | None) -> bool:
+    """Higher rank wins; between two equal condition sets of one rule, the one listed first."""
+    return (
+        other is None
+        or entry.rank > other.rank
+        or (entry.rank == other.rank and entry.alternative < other.alternative)
+    )
 
 
 def _holds(entry: _Entry, event: Event, hits: _Hits) -> bool:
@@ -149,19 +163,24 @@ class Matcher:
                     self._by_gateway[value].append(entry)
             else:
                 self._rest.append(entry)
+        # No set filed under a message (text) regex outranks this: a winner above it needs
+        # no message (text) search.
+        self._top_message_rank = _top_rank(self._by_message)
+        self._top_text_rank = _top_rank(self._by_text)
 
-    def _possible(self, event: Event, hits: _Hits) -> list[_Entry]:
+    def compile(self) -> None:
+        """Compile the regexes now (they compile on first need otherwise); raises
+        PatternSetTooLarge for a rule set whose regexes are too large together."""
+        self._messages.compile()
+        self._texts.compile()
+
+    def _filed_by_value(self, event: Event) -> list[_Entry]:
+        """The sets filed under what the event holds outright (no regex search needed)."""
         found = list(self._rest)
         if event.service_code is not None and event.service_code in self._by_code:
             found.extend(self._by_code[event.service_code])
         if event.http_status is not None and event.http_status in self._by_status:
             found.extend(self._by_status[event.http_status])
-        if self._by_message and event.message:
-            for pattern_id in hits.messages():
-                found.extend(self._by_message.get(pattern_id, ()))
-        if self._by_text:
-            for pattern_id in hits.texts():
-                found.extend(self._by_text.get(pattern_id, ()))
         if event.task_status is not None and event.task_status in self._by_task_status:
             found.extend(self._by_task_status[event.task_status])
         if event.gateway_code is not None and event.gateway_code in self._by_gateway_code:
@@ -170,26 +189,48 @@ class Matcher:
             found.extend(self._by_gateway[event.gateway])
         return found
 
+    def _filed_by_message(self, event: Event, hits: _Hits) -> list[_Entry]:
+        """The sets filed under a message regex that matches the event."""
+        if not (self._by_message and event.message):
+            return []
+        return [e for i in hits.messages() for e in self._by_message.get(i, ())]
+
+    def _filed_by_text(self, hits: _Hits) -> list[_Entry]:
+        """The sets filed under a text regex that matches the event."""
+        if not self._by_text:
+            return []
+        return [e for i in hits.texts() for e in self._by_text.get(i, ())]
+
     def candidates(self, event: Event) -> list[Candidate]:
         """Every matching rule (best alternative each), best first."""
         hits = _Hits(event, self._messages, self._texts)
         best: dict[str, Candidate] = {}
-        for entry in self._possible(event, hits):
+        filed = self._filed_by_value(event)
+        for entry in filed + self._filed_by_message(event, hits) + self._filed_by_text(hits):
             if not _holds(entry, event, hits):
                 continue
-            current = best.get(entry.rule.id)
-            if current is None or entry.rank > current.rank:
+            if _outranks(entry, best.get(entry.rule.id)):
                 best[entry.rule.id] = _candidate(entry)
         return sorted(best.values(), key=lambda c: c.rank, reverse=True)
 
     def best(self, event: Event) -> Candidate | None:
         """The winning rule: what candidates() would put first, without ranking the rest
-        (a condition set is only checked when it would outrank the best so far)."""
+        (a condition set is only checked when it would outrank the best so far, and the
+        message or text regexes are only searched when a set filed under one could: a rule
+        that wins on its service code is outranked by no message rule)."""
         hits = _Hits(event, self._messages, self._texts)
         winner: _Entry | None = None
-        for entry in self._possible(event, hits):
-            if (winner is None or entry.rank > winner.rank) and _holds(entry, event, hits):
+        for entry in self._filed_by_value(event):
+            if _outranks(entry, winner) and _holds(entry, event, hits):
                 winner = entry
+        if winner is None or winner.rank <= self._top_message_rank:
+            for entry in self._filed_by_message(event, hits):
+                if _outranks(entry, winner) and _holds(entry, event, hits):
+                    winner = entry
+        if winner is None or winner.rank <= self._top_text_rank:
+            for entry in self._filed_by_text(hits):
+                if _outranks(entry, winner) and _holds(entry, event, hits):
+                    winner = entry
         return None if winner is None else _candidate(winner)
 
 

@@ -152,27 +152,38 @@ class PatternSetTooLarge(ValueError):
 
 class PatternSet:
     """Many rule regexes searched together: the cost per record grows with the regexes a
-    text's literals admit, not with the number of rules (see above)."""
+    text's literals admit, not with the number of rules (see above).
+
+    Compiled on the first search (most records of a run need it; a record whose rule wins
+    on its code alone never does), or at once by ``compile`` to refuse an over-large set
+    before any record is read.
+    """
 
     def __init__(self, patterns: list[str]) -> None:
-        unique = list(dict.fromkeys(patterns))
-        self._ids = {pattern: position for position, pattern in enumerate(unique)}
+        self._patterns = list(dict.fromkeys(patterns))
+        self._ids = {pattern: position for position, pattern in enumerate(self._patterns)}
         self._filter: Any = None
-        if not unique:
-            return
-        self._filter = re2.Filter()
-        for pattern in unique:
-            self._filter.Add(pattern, _OPTIONS)  # numbered 0, 1, ...: ids are positions
-        self._filter.Compile()
-        size = sum(self._filter.re(position).programsize for position in range(len(unique)))
-        if size > MAX_SET_INSTRUCTIONS:
-            raise PatternSetTooLarge(len(unique))
 
     def id_of(self, pattern: str) -> int:
         return self._ids[pattern]
 
+    def compile(self) -> None:
+        """Compile now; raises PatternSetTooLarge past MAX_SET_INSTRUCTIONS."""
+        if self._filter is not None or not self._patterns:
+            return
+        built = re2.Filter()
+        for pattern in self._patterns:
+            built.Add(pattern, _OPTIONS)  # numbered 0, 1, ...: ids are positions
+        built.Compile()
+        size = sum(built.re(position).programsize for position in range(len(self._patterns)))
+        if size > MAX_SET_INSTRUCTIONS:
+            raise PatternSetTooLarge(len(self._patterns))
+        self._filter = built
+
     def hits(self, text: str) -> frozenset[int]:
-        if self._filter is None or not text:
+        if not self._patterns or not text:
             return frozenset()
+        if self._filter is None:
+            self.compile()
         found = self._filter.Match(text)  # None when nothing matches
         return frozenset(found) if found else frozenset()

@@ -20,7 +20,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -98,6 +97,8 @@ def _temporary(directory: Path) -> tuple[int, str | None]:
         with contextlib.suppress(OSError):
             return os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600), None
     _remove_orphans(directory)
+    import tempfile  # only where the system cannot make unnamed files: not on every start
+
     fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}.", dir=directory)
     return fd, name
 

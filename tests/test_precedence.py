@@ -108,3 +108,25 @@ def test_candidates_list_every_match_best_first(engine: Engine) -> None:
     assert ids[0] == "kling.account.1102"
     assert "http.429" in ids
     assert found[0].rank > found[-1].rank
+
+
+def test_a_message_rule_above_a_code_still_wins_over_the_code(
+    write_rules: Callable[..., Path],
+) -> None:
+    """The message regexes are skipped only when no message rule could outrank the winner:
+    a team's message rule at priority 1 beats the official code's rule, at 0 it loses."""
+    record = {"status": 429, "body": {"code": 1102, "message": "Account balance not enough"}}
+    team = write_rules(id="team.balance", match="{message: 'balance not enough'}")
+    assert Engine(rule_paths=[team]).classify(record).rule == "kling.account.1102"
+    assert Engine(rule_paths=[_at_priority(team, 1)]).classify(record).rule == "team.balance"
+
+
+def test_equal_condition_sets_of_one_rule_go_to_the_first_listed(
+    write_rules: Callable[..., Path],
+) -> None:
+    """Two alternatives of one rule that both hold with the same rank: the first listed is
+    the one `--why` shows, whichever index found it first."""
+    team = write_rules(id="team.either", match="[{message: 'quota gone'}, {task_status: [failed]}]")
+    record = {"task_status": "failed", "task_status_msg": "quota gone"}
+    best = Engine(rule_paths=[team]).candidates(record)[0]
+    assert (best.rule.id, best.alternative, best.conditions) == ("team.either", 0, ("message",))

@@ -223,3 +223,11 @@ def test_a_large_team_rule_set_loads_and_an_overlarge_one_is_refused(
     assert (
         "too large to search together" in refused.output and "internal error" not in refused.output
     )
+
+
+def test_the_builtin_regexes_compile_within_the_cap(engine: Engine) -> None:
+    """The built-in rules' regexes compile on first need (a team's at load): they must
+    never be what stops a run halfway."""
+    from kling_errors._match import Matcher
+
+    Matcher(engine.rules.rules).compile()  # raises PatternSetTooLarge past the cap
