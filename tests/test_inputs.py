@@ -9,11 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from kling_errors import Engine
+from kling_errors import Engine, Event
 from kling_errors._normalize import _text as _event
+from kling_errors._normalize import _verdicts
 from kling_errors._read import read_paths, read_stream
 
 
@@ -388,3 +389,28 @@ def test_a_json_value_a_log_line_leaves_open_stays_with_it() -> None:
     data = b'2026-11-29 ERROR create failed: {\n  "code": 1303,\n  "message": "parallel task over resource pack limit"\n}\nnext line\n'
     found = records(data)
     assert len(found) == 2 and found[0].value.endswith("}")
+
+
+UNREAD_TEXT = st.lists(
+    st.sampled_from(
+        ["response", "Response body", "is", "was", "empty", "EMPTY", "reply", "no response",
+         "data", "task id", "task_id", "missing", "not returned", "has neither", "lacks",
+         "returned no task id", "no se recibió el task_id", "invalid response from", "no",
+         "request id", "found", "parse error", "Parsing error", "not valid JSON",
+         "unexpected token < in JSON", "deserialization failed", "failed to decode the response",
+         "failed to parse response", "не вернул идентификатор", "помилка парсингу",
+         "响应解析失败", "未返回任务", "响应格式错误", "неверный формат ответа", "x", ".",
+         "par" + ODD["LONG_S"] + "e error", "pars" + ODD["DOTLESS_I"] + "ng error", *ODD.values()]
+    ),
+    max_size=10,
+).map(" ".join)  # fmt: skip
+
+
+@given(UNREAD_TEXT)
+@example("par" + ODD["LONG_S"] + "e error")
+@example("PARS" + ODD["I_DOT"] + "NG ERROR")
+@example("pars" + ODD["DOTLESS_I"] + "ng error")
+def test_the_unread_answer_precheck_hides_no_match(text: str) -> None:
+    """_answer_unread looks for words before its costly search: never one that matches."""
+    unread = _verdicts._answer_unread(Event(message=text))
+    assert unread == bool(_verdicts._EMPTY_BODY.search(text))
