@@ -118,6 +118,9 @@ class Prepended:
 
     def readline(self, size: int = -1, /) -> bytes:
         if not self._left:
+            # The prefix is spent: later lines come straight from the stream, without
+            # this method in between (a call a line on every line of the file).
+            self.readline = self._stream.readline  # type: ignore[method-assign]
             return self._stream.readline(size)
         part = self._prefix.readline(size)
         self._left -= len(part)
