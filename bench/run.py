@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -67,8 +68,21 @@ def timed(
     return seconds, usage.ru_maxrss
 
 
-def medians(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
-    """Median seconds and largest peak RSS of each command, run alternately."""
+@dataclass(frozen=True)
+class Timing:
+    """Seconds over the runs of one command (median, fastest, slowest); its largest peak RSS."""
+
+    median: float
+    low: float
+    high: float
+    peak_kib: int
+
+    def spread(self) -> str:
+        return f"{self.low:.2f}-{self.high:.2f}s"
+
+
+def medians(commands: list[list[str]], runs: int) -> list[Timing]:
+    """Each command's timing over ``runs`` runs, the commands run alternately."""
     times: list[list[float]] = [[] for _ in commands]
     peaks = [0] * len(commands)
     for _ in range(runs):
@@ -76,7 +90,9 @@ def medians(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
             seconds, rss = timed(command)
             times[i].append(seconds)
             peaks[i] = max(peaks[i], rss)
-    return [(statistics.median(t), p) for t, p in zip(times, peaks, strict=True)]
+    return [
+        Timing(statistics.median(t), min(t), max(t), p) for t, p in zip(times, peaks, strict=True)
+    ]
 
 
 def make(name: str, records: int, *generator: str) -> Path:
@@ -103,16 +119,17 @@ def logs(args: argparse.Namespace) -> None:
         ("realistic text", realistic(small, "text")),
         ("synthetic (ids only)", make("synthetic", small, str(HERE / "make_log.py"))),
     ]
-    print(f"{'log':22} {'records':>9} {'floor':>8} {'classify -j1':>13} {'records/s':>10} "
-          f"{'of floor':>9} {'peak RSS':>9}")  # fmt: skip
+    print(f"{'log':22} {'records':>9} {'floor':>8} {'classify -j1':>13} {'range':>14} "
+          f"{'records/s':>10} {'of floor':>9} {'peak RSS':>9}")  # fmt: skip
     for name, path in table:
         lines = count(path)
-        (floor, _), (ours, rss) = medians(
+        floor, ours = medians(
             [[PYTHON, str(HERE / "floor.py"), str(path)], [*CLASSIFY, "--jobs", "1", str(path)]],
             args.runs,
         )
-        print(f"{name:22} {lines:>9,} {floor:>7.2f}s {ours:>12.2f}s {lines / ours:>10,.0f} "
-              f"{floor / ours:>9.0%} {rss / 1024:>6.0f} MiB")  # fmt: skip
+        print(f"{name:22} {lines:>9,} {floor.median:>7.2f}s {ours.median:>12.2f}s "
+              f"{ours.spread():>14} {lines / ours.median:>10,.0f} "
+              f"{floor.median / ours.median:>9.0%} {ours.peak_kib / 1024:>6.0f} MiB")  # fmt: skip
 
 
 def digest(path: Path) -> str:
@@ -137,8 +154,10 @@ def jobs(args: argparse.Namespace) -> None:
             many.append(timed([*CLASSIFY, "--jobs", str(n), str(log)], outn)[0])
         same = digest(out1) == digest(outn)
     a, b = statistics.median(one), statistics.median(many)
+    pairs = [x / y for x, y in zip(one, many, strict=True)]
     print(f"--jobs {n}:      {b:7.2f} s vs {a:.2f} s with --jobs 1 = {a / b:.2f}x "
-          f"(target >= {0.8 * n:.1f}x); output {'byte-identical' if same else 'DIFFERS'}")  # fmt: skip
+          f"({min(pairs):.2f}-{max(pairs):.2f}x run by run; target >= {0.8 * n:.1f}x); "
+          f"output {'byte-identical' if same else 'DIFFERS'}")  # fmt: skip
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -148,8 +167,11 @@ def memory(args: argparse.Namespace) -> None:
         with open(log, "rb") as source, open(head, "wb") as sink:
             for _, line in zip(range(100_000), source, strict=False):
                 sink.write(line)
-        (_, small), (_, large) = medians(
-            [[*CLASSIFY, "--jobs", "1", str(head)], [*CLASSIFY, "--jobs", "1", str(log)]], 1
+        small, large = (
+            t.peak_kib
+            for t in medians(
+                [[*CLASSIFY, "--jobs", "1", str(head)], [*CLASSIFY, "--jobs", "1", str(log)]], 1
+            )
         )
     print(f"peak RSS:      {small / 1024:5.0f} MiB at 100,000 records, {large / 1024:5.0f} MiB at "
           f"{count(log):,} (target <= 64 MiB, flat)")  # fmt: skip
@@ -187,11 +209,12 @@ def scaling(args: argparse.Namespace) -> None:
     log = realistic(200_000)
     with tempfile.TemporaryDirectory() as tmp:
         rules = extra_rules(Path(tmp))
-        (base, _), (extra, _) = medians(
+        base, extra = medians(
             [[*CLASSIFY, "-j1", str(log)], [*CLASSIFY, "-j1", "--rules", str(rules), str(log)]],
             args.runs,
         )
-    print(f"+1,000 rules:  {extra:7.2f} s vs {base:.2f} s = {base / extra:.0%} of the built-in-only "
+    print(f"+1,000 rules:  {extra.median:7.2f} s ({extra.spread()}) vs {base.median:.2f} s "
+          f"({base.spread()}) = {base.median / extra.median:.0%} of the built-in-only "
           "throughput (target >= 70%)")  # fmt: skip
 
 
@@ -209,8 +232,10 @@ def startup(args: argparse.Namespace) -> None:
             imports.append(timed([PYTHON, "-c", "import click, yaml, jinja2"])[0])
             one.append(timed(command, stdin=record, env=warm)[0])
     imp, cls = statistics.median(imports), statistics.median(one)
+    ratios = [c / i for c, i in zip(one, imports, strict=True)]
     print(f"start-up:      {cls * 1000:5.0f} ms for one record vs {imp * 1000:5.0f} ms for the "
-          f"imports = {cls / imp:.2f}x (target <= 1.5x; rules from the store)")  # fmt: skip
+          f"imports = {cls / imp:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x run by run; "
+          "target <= 1.5x; rules from the store)")  # fmt: skip
 
 
 PARTS = {"logs": logs, "jobs": jobs, "memory": memory, "scaling": scaling, "startup": startup}
