@@ -52,7 +52,7 @@ typecheck: dev
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-## make bench: the performance figures of the README (realistic logs; about 15 minutes)
+## make bench: the performance figures of the README (realistic logs; about 20 minutes)
 bench: install
 	$(BIN)/python -m compileall -q $(VENV)/lib
 	$(BIN)/python bench/run.py --records 1000000 --runs 3
