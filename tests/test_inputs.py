@@ -348,13 +348,17 @@ LOG_TEXT = st.lists(
          "503", "error:", "Error", "Client error '429 Too Many Requests'", "500 Server Error",
          "returned", "GOT", "received", "Responded with", "ClientResponseError: 502,", "x", "-",
          "returned 503", "got HTTP 429", "received 502", "responded with 504", "status: 429",
-         "  ", "=", ":", "{", "(", "kling.client", *ODD.values()]
+         "  ", "=", ":", "{", "(", "kling.client", "Traceback", "task_info", "x\u0307INFO",
+         "i\u0307nfo", *ODD.values()]
     ),
     max_size=12,
 ).map(" ".join)  # fmt: skip
 
 
 @given(LOG_TEXT)
+@example("TRACE kling.client: polling")
+@example("2026-11-24 09:00:03,402 [" + ODD["I_DOT"] + "NFO] task created")
+@example("notice: Traceback follows")
 def test_prechecks_never_hide_a_status_or_a_level(text: str) -> None:
     if _event._LEADING_LEVEL.match(text):
         assert _event.may_name_a_level(text)
@@ -414,3 +418,41 @@ def test_the_unread_answer_precheck_hides_no_match(text: str) -> None:
     """_answer_unread looks for words before its costly search: never one that matches."""
     unread = _verdicts._answer_unread(Event(message=text))
     assert unread == bool(_verdicts._EMPTY_BODY.search(text))
+
+
+def test_code_words_use_letters_that_case_fold_only_in_ascii() -> None:
+    """official_code_in_text finds where "code" and "error" start in the lowered text."""
+    for letter in sorted({ch for word in ("code", "error") for ch in word}):
+        pattern = re.compile("(?i)" + letter)
+        matches = {chr(c) for c in range(0x10000) if pattern.fullmatch(chr(c))}
+        assert matches == {letter, letter.upper()}, letter
+
+
+CODE_TEXT = st.lists(
+    st.sampled_from(
+        ["code", "Code", "CODE", '"code"', "'code'", "error", "Error:", "ERROR", "错误码", "业务码",
+         "错误", "xcode", "code_", "1303", "1102", "9999", "12345", "5001", ":", "=", "#", "\uff1a",
+         '"', "'", "(", "[", " ", "{", "failed", ODD["I_DOT"], "x", "_"]
+    ),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@given(CODE_TEXT)
+@example('"code":1303')
+@example("error code 1102")
+@example("Kling API error 1303: parallel task")
+@example("错误1102")
+@example(ODD["I_DOT"] + " error 1303")
+def test_official_codes_in_text_are_those_a_full_search_finds(text: str) -> None:
+    """official_code_in_text tries only where a match can start: the same first official
+    code as trying every position."""
+    expected = next(
+        (
+            int(found.group(1))
+            for found in _event._CODE_IN_TEXT.finditer(text)
+            if int(found.group(1)) in _event.OFFICIAL_CODES
+        ),
+        None,
+    )
+    assert _event.official_code_in_text(text) == expected

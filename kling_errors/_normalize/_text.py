@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ._draft import MAX_TEXT, Draft
@@ -88,6 +89,35 @@ OFFICIAL_CODES = frozenset(
     [1000, 1001, 1002, 1003, 1004, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203,
      1300, 1301, 1302, 1303, 1304, 5000, 5001, 5002]
 )  # fmt: skip
+# Where a _CODE_IN_TEXT match that matters can start, found in the lowered text (a quoted
+# "code" matches as \bcode too, with the same digits): finditer would try every position.
+_CODE_STARTS = ("code", "error", "错误", "业务码")
+
+
+def official_code_in_text(text: str) -> int | None:
+    """The first official service code _CODE_IN_TEXT finds in the text, if any."""
+    text = text[:MAX_TEXT]
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a letter lowered into two (İ): positions would not agree
+        found: Iterable[re.Match[str] | None] = _CODE_IN_TEXT.finditer(text)
+    else:
+        found = (_CODE_IN_TEXT.match(text, start) for start in _code_starts(lowered))
+    for match in found:
+        if match is not None and int(match.group(1)) in OFFICIAL_CODES:
+            return int(match.group(1))
+    return None
+
+
+def _code_starts(lowered: str) -> list[int]:
+    starts: set[int] = set()
+    for word in _CODE_STARTS:
+        position = lowered.find(word)
+        while position != -1:
+            starts.add(position)
+            position = lowered.find(word, position + 1)
+    return sorted(starts)
+
+
 _SALVAGE = {
     "message": re.compile(r"[\"'](?:message|msg)[\"']\s*:\s*[\"']((?:[^\"'\\]|\\.){1,500})"),
     "request_id": re.compile(r"[\"']request_id[\"']\s*:\s*[\"']([\w-]{4,80})"),
@@ -139,15 +169,16 @@ def _without_scripts(html: str) -> str:
 _LEADING_LEVEL = re.compile(
     r"(?i)^[^a-z]{0,40}(?:\S+\s+){0,3}?[\[\(]?\b(DEBUG|INFO|NOTICE|TRACE)\b[\]\):]?"
 )
-_LEVEL_WORDS = ("debug", "info", "notice", "trace")
+# _LEADING_LEVEL needs one of its words whole ("Traceback" and "task_info" hold none).
+_LEVEL_WORD = re.compile(r"\b(?:debug|info|notice|trace)\b")
 
 
 def may_name_a_level(text: str) -> bool:
-    """False when _LEADING_LEVEL cannot match (its search costs up to 40 µs a line)."""
+    """False when _LEADING_LEVEL cannot match (a failing search costs ~15 µs a line)."""
     lowered = text.lower()
     if "\u0131" in lowered or "\u0307" in lowered:  # (?i) I also matches U+0131 and U+0130
-        lowered = lowered.replace("\u0131", "i").replace("\u0307", "")
-    return any(map(lowered.__contains__, _LEVEL_WORDS))
+        lowered = lowered.replace("\u0131", "i").replace("i\u0307", "i")  # İ lowers to i + U+0307
+    return _LEVEL_WORD.search(lowered) is not None
 
 
 # task_status='failed' / task_status: failed in a repr or a log line
@@ -256,10 +287,9 @@ def absorb_line_facts(draft: Draft, text: str, outside: str, depth: int, *, top:
     if status is not None:
         draft.note_status(status)
     if draft.service_code in (None, 0) and _FOUR_DIGITS.search(text):
-        for code in _CODE_IN_TEXT.finditer(text[:MAX_TEXT]):
-            if int(code.group(1)) in OFFICIAL_CODES:
-                draft.service_code = int(code.group(1))
-                break
+        code = official_code_in_text(text)
+        if code is not None:
+            draft.service_code = code
     if draft.task_status is None and "task_status" in text:
         found = _TASK_STATUS_IN_TEXT.search(text)
         if found:
