@@ -38,12 +38,13 @@ class Engine:
         builtin: bool = True,
     ) -> None:
         self.rules = rules if rules is not None else load_rules(rule_paths, builtin=builtin)
+        team_sources = [source for source in self.rules.sources if source != "builtin"]
         try:
             self._matcher = Matcher(self.rules.rules)
-            if any(source != "builtin" for source in self.rules.sources):
+            if team_sources:
                 self._matcher.compile()  # refuse a team's over-large rule set before any record
         except PatternSetTooLarge as exc:
-            where = ", ".join(s for s in self.rules.sources if s != "builtin") or "the rules"
+            where = ", ".join(team_sources) or "the rules"
             raise RuleError(
                 [
                     Problem(

@@ -169,16 +169,28 @@ def _without_scripts(html: str) -> str:
 _LEADING_LEVEL = re.compile(
     r"(?i)^[^a-z]{0,40}(?:\S+\s+){0,3}?[\[\(]?\b(DEBUG|INFO|NOTICE|TRACE)\b[\]\):]?"
 )
+# What (?i) matches beyond ASCII where an ASCII letter is written: dotless and dotted I
+# (U+0131; U+0130, which lowers to i and a combining dot U+0307) for i, long s (U+017F)
+# for s (the Kelvin sign lowers to k by itself).
+_FOLDS = str.maketrans({"\u0131": "i", "\u017f": "s"})
+
+
+def lowered_for_words(text: str) -> str:
+    """``text`` lowered so that a plain look for a lower-case word finds it wherever a
+    (?i) pattern spelling that word would: the pre-checks before costly searches use it."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return lowered.translate(_FOLDS).replace("i\u0307", "i")
+
+
 # _LEADING_LEVEL needs one of its words whole ("Traceback" and "task_info" hold none).
 _LEVEL_WORD = re.compile(r"\b(?:debug|info|notice|trace)\b")
 
 
 def may_name_a_level(text: str) -> bool:
     """False when _LEADING_LEVEL cannot match (a failing search costs ~15 µs a line)."""
-    lowered = text.lower()
-    if "\u0131" in lowered or "\u0307" in lowered:  # (?i) I also matches U+0131 and U+0130
-        lowered = lowered.replace("\u0131", "i").replace("i\u0307", "i")  # İ lowers to i + U+0307
-    return _LEVEL_WORD.search(lowered) is not None
+    return _LEVEL_WORD.search(lowered_for_words(text)) is not None
 
 
 # task_status='failed' / task_status: failed in a repr or a log line

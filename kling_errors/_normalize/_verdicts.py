@@ -14,6 +14,7 @@ from .._models import Event
 from .._vocabulary import Outcome, Shape
 from ._draft import MAX_MESSAGE, MAX_TEXT, Draft, as_int, clean_all, scrub
 from ._shapes import FAILED_OR_CANCELED, FAILED_STATUSES
+from ._text import lowered_for_words
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,12 @@ _EMPTY_BODY_WORDS = (
     "not valid json", "unexpected token", "deserializ", "decode", "не вернул",
     "помилка парсингу", "неверный формат ответа", "解析失败", "未返回任务", "格式",
 )  # fmt: skip
-# (?i) also matches these where the words above have i or s: fold them before looking.
-_CASE_FOLDS = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
 
 
 def _answer_unread(event: Event) -> bool:
     """The client says the answer was empty, unparseable or lacked what it needed."""
     message = (event.message or "")[:4096]
-    lowered = message.lower()
-    if not lowered.isascii():
-        lowered = lowered.translate(_CASE_FOLDS)
+    lowered = lowered_for_words(message)
     return any(map(lowered.__contains__, _EMPTY_BODY_WORDS)) and bool(_EMPTY_BODY.search(message))
 
 
